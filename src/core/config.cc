@@ -1,0 +1,209 @@
+#include "core/config.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace cutroom {
+namespace {
+
+const ConfigKeySpec* FindSpec(const std::string& key) {
+  for (const auto& spec : Config::Registry()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string DefaultWorkerCount() {
+  unsigned n = std::thread::hardware_concurrency();
+  return std::to_string(n == 0 ? 2 : n);
+}
+
+Status CheckType(const ConfigKeySpec& spec, const std::string& value, const std::string& source) {
+  if (spec.type == ConfigType::kInt) {
+    char* end = nullptr;
+    errno = 0;
+    (void)std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno == ERANGE) {
+      return Status::InvalidArgument("config key '" + spec.key + "' (from " + source +
+                                     ") must be an integer, got '" + value + "'");
+    }
+  } else if (spec.type == ConfigType::kBool) {
+    if (value != "true" && value != "false" && value != "1" && value != "0") {
+      return Status::InvalidArgument("config key '" + spec.key + "' (from " + source +
+                                     ") must be true or false, got '" + value + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+// Flattens a TOML table into "a.b" keys with string values.
+Status Flatten(const toml::table& table, const std::string& prefix, std::map<std::string, std::string>& out,
+               const std::string& file) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) {
+      CUTROOM_RETURN_IF_ERROR(Flatten(*sub, key, out, file));
+    } else if (auto s = node.value<std::string>(); s && node.is_string()) {
+      out[key] = *s;
+    } else if (node.is_integer()) {
+      out[key] = std::to_string(*node.value<int64_t>());
+    } else if (node.is_boolean()) {
+      out[key] = *node.value<bool>() ? "true" : "false";
+    } else if (node.is_floating_point()) {
+      out[key] = std::to_string(*node.value<double>());
+    } else {
+      return Status::InvalidArgument(file + ": config key '" + key + "' has an unsupported value type");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<ConfigKeySpec>& Config::Registry() {
+  static const std::vector<ConfigKeySpec> kRegistry = {
+      {"server.listen", ConfigType::kString, "127.0.0.1:8080", "--listen", "address:port the HTTP server binds"},
+      {"server.max_body_bytes", ConfigType::kInt, "16777216", "",
+       "largest request body read into memory (JSON requests); larger bodies answer 413"},
+      {"server.threads", ConfigType::kInt, "16", "", "HTTP connection threads"},
+      {"storage.data_dir", ConfigType::kString, "./cutroom-data", "--data-dir",
+       "directory for the database, blobs and upload staging"},
+      {"storage.blob_url", ConfigType::kString, "file://{storage.data_dir}/blobs", "",
+       "where blobs live: file://DIR (s3:// comes with scale-out)"},
+      {"database.url", ConfigType::kString, "sqlite://{storage.data_dir}/cutroom.db", "--database",
+       "sqlite://PATH (postgresql:// comes with scale-out)"},
+      {"database.busy_timeout_ms", ConfigType::kInt, "5000", "", "SQLite busy timeout"},
+      {"workers.count", ConfigType::kInt, DefaultWorkerCount(), "--workers", "background workers"},
+      {"ingest.allow_private_urls", ConfigType::kBool, "false", "",
+       "allow URL imports from loopback and private networks (tests only)"},
+      {"ingest.max_upload_bytes", ConfigType::kInt, "21474836480", "", "largest accepted upload (20 GiB)"},
+      {"llm.base_url", ConfigType::kString, "", "", "OpenAI-compatible API base URL; empty turns LLM features off"},
+      {"llm.model", ConfigType::kString, "", "", "chat model"},
+      {"llm.vision_model", ConfigType::kString, "", "", "model for image descriptions (default: llm.model)"},
+      {"llm.api_key_env", ConfigType::kString, "OPENAI_API_KEY", "",
+       "name of the environment variable that holds the LLM API key"},
+      {"transcribe.engine", ConfigType::kString, "pocketsphinx", "", "default transcription engine"},
+      {"log.level", ConfigType::kString, "info", "--log-level", "trace, debug, info, warn, error"},
+      {"log.format", ConfigType::kString, "auto", "--log-format",
+       "auto (human on a terminal, else JSON), human or json"},
+  };
+  return kRegistry;
+}
+
+std::string Config::EnvironmentName(const std::string& key) {
+  std::string out = "CUTROOM_";
+  for (char c : key) out += (c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::map<std::string, std::string> Config::ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+Config Config::Defaults() {
+  Config c;
+  for (const auto& spec : Registry()) {
+    c.values_[spec.key] = spec.default_value;
+    c.sources_[spec.key] = "default";
+  }
+  return c;
+}
+
+Status Config::SetFrom(const std::string& key, const std::string& value, const std::string& source) {
+  const ConfigKeySpec* spec = FindSpec(key);
+  if (!spec) return Status::InvalidArgument("unknown config key '" + key + "' (from " + source + ")");
+  CUTROOM_RETURN_IF_ERROR(CheckType(*spec, value, source));
+  values_[key] = value;
+  sources_[key] = source;
+  return Status::Ok();
+}
+
+Status Config::Set(const std::string& key, const std::string& value) { return SetFrom(key, value, "flag"); }
+
+Result<Config> Config::Load(const ConfigSources& sources) {
+  Config c = Defaults();
+  std::string file = sources.file;
+  if (file.empty() && std::filesystem::exists("cutroom.toml")) file = "cutroom.toml";
+  if (!file.empty()) {
+    if (!std::filesystem::exists(file)) return Status::NotFound("config file " + file + " does not exist");
+    // Debian builds toml++ with exceptions: the parse error is caught here,
+    // at the adapter, and becomes a Status.
+    toml::table parsed;
+    try {
+      parsed = toml::parse_file(file);
+    } catch (const toml::parse_error& err) {
+      return Status::InvalidArgument(file + ":" + std::to_string(err.source().begin.line) + ":" +
+                                     std::to_string(err.source().begin.column) + ": " +
+                                     std::string(err.description()));
+    }
+    std::map<std::string, std::string> flat;
+    CUTROOM_RETURN_IF_ERROR(Flatten(parsed, "", flat, file));
+    for (const auto& [k, v] : flat) CUTROOM_RETURN_IF_ERROR(c.SetFrom(k, v, "file " + file));
+  }
+  for (const auto& spec : Registry()) {
+    auto it = sources.environment.find(EnvironmentName(spec.key));
+    if (it != sources.environment.end()) CUTROOM_RETURN_IF_ERROR(c.SetFrom(spec.key, it->second, "env " + it->first));
+  }
+  for (const auto& [k, v] : sources.flags) CUTROOM_RETURN_IF_ERROR(c.SetFrom(k, v, "flag"));
+  return c;
+}
+
+std::string Config::Resolve(const std::string& value, int depth) const {
+  if (depth > 8) return value;  // a reference cycle; leave it unresolved
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    auto open = value.find('{', i);
+    auto close = open == std::string::npos ? std::string::npos : value.find('}', open);
+    if (close == std::string::npos) {
+      out += value.substr(i);
+      break;
+    }
+    out += value.substr(i, open - i);
+    std::string ref = value.substr(open + 1, close - open - 1);
+    auto it = values_.find(ref);
+    out += it != values_.end() ? Resolve(it->second, depth + 1) : value.substr(open, close - open + 1);
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string Config::GetString(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    std::fprintf(stderr, "internal error: unregistered config key '%s'\n", key.c_str());
+    std::abort();
+  }
+  return Resolve(it->second, 0);
+}
+
+int64_t Config::GetInt(const std::string& key) const { return std::strtoll(GetString(key).c_str(), nullptr, 10); }
+
+bool Config::GetBool(const std::string& key) const {
+  std::string v = GetString(key);
+  return v == "true" || v == "1";
+}
+
+std::vector<Config::Entry> Config::Entries() const {
+  std::vector<Entry> out;
+  for (const auto& spec : Registry()) {
+    std::string v = GetString(spec.key);
+    if (spec.secret && !v.empty()) v = "********";
+    out.push_back({spec.key, v, sources_.at(spec.key)});
+  }
+  return out;
+}
+
+}  // namespace cutroom

@@ -1,0 +1,57 @@
+#include "db/database.h"
+
+#include "db/sqlite_database.h"
+
+namespace cutroom::db {
+
+int DbRows::ColumnIndex(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::optional<std::string> DbRows::Text(size_t row, std::string_view column) const {
+  int i = ColumnIndex(column);
+  if (i < 0 || row >= rows.size()) return std::nullopt;
+  const DbValue& v = rows[row][static_cast<size_t>(i)];
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return std::nullopt;
+}
+
+std::optional<int64_t> DbRows::Int(size_t row, std::string_view column) const {
+  int i = ColumnIndex(column);
+  if (i < 0 || row >= rows.size()) return std::nullopt;
+  const DbValue& v = rows[row][static_cast<size_t>(i)];
+  if (const auto* n = std::get_if<int64_t>(&v)) return *n;
+  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  return std::nullopt;
+}
+
+std::optional<double> DbRows::Real(size_t row, std::string_view column) const {
+  int i = ColumnIndex(column);
+  if (i < 0 || row >= rows.size()) return std::nullopt;
+  const DbValue& v = rows[row][static_cast<size_t>(i)];
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* n = std::get_if<int64_t>(&v)) return static_cast<double>(*n);
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url, Env* env, const DatabaseOptions& options) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (url == "sqlite::memory:") return OpenSqliteDatabase(":memory:", env, options);
+  if (url.rfind(kSqlite, 0) == 0) {
+    std::string path = url.substr(kSqlite.size());
+    if (path.empty()) return Status::InvalidArgument("database URL '" + url + "' has no path");
+    return OpenSqliteDatabase(path, env, options);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return Status::NotSupported(
+        "PostgreSQL backend is not built into this binary yet; use sqlite://PATH for database.url");
+  }
+  return Status::InvalidArgument("unsupported database URL '" + url + "' (expected sqlite://PATH)");
+}
+
+}  // namespace cutroom::db

@@ -1,0 +1,90 @@
+// Database: cutroom's relational store, behind an interface.
+//
+// Callers write SQL with '?' placeholders in the subset SQLite and PostgreSQL
+// share (backends translate placeholders), pass parameters as DbValue and get
+// DbRows back; no driver type leaves db/. Database::Open picks the backend
+// from the URL (sqlite://PATH; postgresql:// when built with
+// CUTROOM_WITH_POSTGRES).
+//
+// Errors are mapped in one place per backend: unique violations become
+// AlreadyExists, foreign-key violations FailedPrecondition, lock timeouts
+// Unavailable, a file that is not a database Corruption.
+//
+// Thread-safety: a Database is safe to use from many threads; each call
+// borrows a pooled connection. A DbSession handed to a Transaction callback
+// belongs to that callback's thread for the callback's duration.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/env.h"
+#include "core/result.h"
+
+namespace cutroom::db {
+
+// NULL, INTEGER, REAL or TEXT.
+using DbValue = std::variant<std::monostate, int64_t, double, std::string>;
+
+inline bool IsNull(const DbValue& v) { return std::holds_alternative<std::monostate>(v); }
+
+// A query result, materialised. Queries that may return many rows page with
+// LIMIT, so results stay small.
+struct DbRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<DbValue>> rows;
+
+  bool empty() const { return rows.empty(); }
+  size_t size() const { return rows.size(); }
+  // Index of a column by name, or -1.
+  int ColumnIndex(std::string_view name) const;
+  std::optional<std::string> Text(size_t row, std::string_view column) const;
+  std::optional<int64_t> Int(size_t row, std::string_view column) const;
+  std::optional<double> Real(size_t row, std::string_view column) const;
+};
+
+enum class Dialect { kSqlite, kPostgres };
+
+// Something SQL runs on: the pooled Database, or one connection inside a
+// transaction.
+class DbSession {
+ public:
+  virtual ~DbSession() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one statement; returns the number of rows it changed.
+  virtual Result<int64_t> Execute(std::string_view sql, const std::vector<DbValue>& params = {}) = 0;
+  virtual Result<DbRows> Query(std::string_view sql, const std::vector<DbValue>& params = {}) = 0;
+  // Runs several ';'-separated statements without parameters (migrations).
+  virtual Status ExecuteScript(std::string_view sql) = 0;
+};
+
+struct DatabaseOptions {
+  int busy_timeout_ms = 5000;
+  // When false, opening a database that does not exist yet fails.
+  bool create_if_missing = true;
+};
+
+class Database : public DbSession {
+ public:
+  // url: "sqlite://PATH", "sqlite::memory:" or "postgresql://...".
+  static Result<std::unique_ptr<Database>> Open(const std::string& url, Env* env, const DatabaseOptions& options);
+
+  // Runs fn in a transaction on one connection. Commits when fn returns OK;
+  // rolls back and returns fn's status otherwise. Write transactions take
+  // the write lock at BEGIN so two writers never deadlock on upgrade.
+  virtual Status Transaction(const std::function<Status(DbSession&)>& fn) = 0;
+
+  // Cheap reachability check for /readyz.
+  virtual Status Ping() = 0;
+
+  // A human description without credentials ("sqlite:///data/cutroom.db").
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace cutroom::db

@@ -1,0 +1,407 @@
+// SQLite migrations. Append new migrations; never edit an applied one.
+//
+// Conventions: text ids with a per-table prefix (core/ids.h), timestamps as
+// fixed-width RFC 3339 UTC text (they sort as strings), JSON as text checked
+// with json_valid, booleans as 0/1. Every table that holds per-video data
+// references media(video_id) ON DELETE CASCADE, except ai_edit_jobs, whose
+// rows outlive deleted media for audit.
+#include "db/migrations.h"
+
+namespace cutroom::db {
+
+namespace {
+
+constexpr const char* kInitialSchema = R"SQL(
+CREATE TABLE owners (
+  owner_id    TEXT PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE api_keys (
+  key_id       TEXT PRIMARY KEY,
+  owner_id     TEXT NOT NULL REFERENCES owners(owner_id) ON DELETE CASCADE,
+  name         TEXT NOT NULL DEFAULT '',
+  key_hash     TEXT NOT NULL UNIQUE,
+  key_prefix   TEXT NOT NULL,
+  scopes       TEXT NOT NULL DEFAULT '["*"]' CHECK (json_valid(scopes)),
+  last_used_at TEXT,
+  revoked_at   TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+CREATE INDEX api_keys_owner ON api_keys(owner_id);
+
+CREATE TABLE media (
+  video_id          TEXT PRIMARY KEY,
+  owner_id          TEXT NOT NULL REFERENCES owners(owner_id),
+  media_type        TEXT CHECK (media_type IN ('video', 'audio', 'image')),
+  source_type       TEXT NOT NULL CHECK (source_type IN ('upload', 'url', 'reference')),
+  source_url        TEXT,
+  storage_key       TEXT,
+  original_filename TEXT,
+  title             TEXT,
+  mime_type         TEXT,
+  container         TEXT,
+  size_bytes        INTEGER,
+  sha256            TEXT,
+  duration_s        REAL,
+  width             INTEGER,
+  height            INTEGER,
+  fps               REAL,
+  video_codec       TEXT,
+  audio_codec       TEXT,
+  rotation          INTEGER,
+  bitrate           INTEGER,
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'uploading', 'ready', 'processing', 'failed', 'deleted')),
+  error             TEXT,
+  metadata          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE INDEX media_owner ON media(owner_id, video_id);
+CREATE INDEX media_owner_status ON media(owner_id, status, video_id);
+CREATE INDEX media_owner_type ON media(owner_id, media_type, video_id);
+CREATE INDEX media_sha256 ON media(sha256);
+
+-- Deprecated: the pre-unification column names, for old readers.
+CREATE VIEW videos AS
+SELECT video_id          AS id,
+       video_id          AS video_id,
+       owner_id          AS owner_id,
+       title             AS title,
+       original_filename AS filename,
+       storage_key       AS file_path,
+       size_bytes        AS file_size,
+       mime_type         AS mime_type,
+       container         AS format,
+       duration_s        AS duration,
+       width             AS width,
+       height            AS height,
+       fps               AS fps,
+       video_codec       AS codec,
+       audio_codec       AS audio_codec,
+       source_url        AS url,
+       status            AS status,
+       error             AS error_message,
+       created_at        AS created_at,
+       updated_at        AS updated_at
+FROM media
+WHERE media_type IS NULL OR media_type = 'video';
+
+CREATE TABLE video_assets (
+  asset_id    TEXT PRIMARY KEY,
+  video_id    TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL CHECK (kind IN ('thumbnail', 'sprite', 'proxy', 'audio', 'frame', 'render', 'captions', 'keyframe', 'vtt')),
+  storage_key TEXT NOT NULL,
+  mime_type   TEXT,
+  size_bytes  INTEGER,
+  width       INTEGER,
+  height      INTEGER,
+  duration_s  REAL,
+  metadata    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX video_assets_video ON video_assets(video_id, kind, asset_id);
+
+CREATE TABLE uploads (
+  upload_id   TEXT PRIMARY KEY,
+  owner_id    TEXT NOT NULL REFERENCES owners(owner_id),
+  video_id    TEXT REFERENCES media(video_id) ON DELETE CASCADE,
+  length      INTEGER,
+  "offset"    INTEGER NOT NULL DEFAULT 0,
+  metadata    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+  storage_key TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('active', 'completed', 'terminated', 'expired', 'failed')),
+  checksum    TEXT,
+  expires_at  TEXT,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX uploads_expiry ON uploads(status, expires_at);
+CREATE INDEX uploads_video ON uploads(video_id);
+
+CREATE TABLE upload_chunks (
+  chunk_id    TEXT PRIMARY KEY,
+  upload_id   TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
+  video_id    TEXT REFERENCES media(video_id) ON DELETE CASCADE,
+  "offset"    INTEGER NOT NULL,
+  size        INTEGER NOT NULL,
+  checksum    TEXT,
+  received_at TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX upload_chunks_upload ON upload_chunks(upload_id, "offset");
+CREATE INDEX upload_chunks_video ON upload_chunks(video_id);
+
+CREATE TABLE jobs (
+  job_id        TEXT PRIMARY KEY,
+  video_id      TEXT REFERENCES media(video_id) ON DELETE CASCADE,
+  owner_id      TEXT,
+  kind          TEXT NOT NULL,
+  params        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+  status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  priority      INTEGER NOT NULL DEFAULT 0,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  max_attempts  INTEGER NOT NULL DEFAULT 3,
+  run_after     TEXT NOT NULL,
+  locked_by     TEXT,
+  locked_until  TEXT,
+  progress      REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  result        TEXT CHECK (result IS NULL OR json_valid(result)),
+  error         TEXT,
+  processing_id TEXT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  started_at    TEXT,
+  finished_at   TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+-- The claim query: runnable jobs by priority, then age.
+CREATE INDEX jobs_claim ON jobs(status, run_after, priority DESC, job_id);
+CREATE INDEX jobs_video ON jobs(video_id, status, job_id);
+CREATE INDEX jobs_lease ON jobs(status, locked_until);
+
+CREATE TABLE video_processing (
+  processing_id TEXT PRIMARY KEY,
+  video_id      TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  kind          TEXT NOT NULL CHECK (kind IN ('frames', 'scenes', 'transcription', 'clips', 'retention', 'thumbnails', 'probe')),
+  params        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+  status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  progress      REAL NOT NULL DEFAULT 0,
+  engine        TEXT,
+  job_id        TEXT,
+  started_at    TEXT,
+  finished_at   TEXT,
+  error         TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE INDEX video_processing_latest ON video_processing(video_id, kind, status, processing_id);
+
+CREATE TABLE processing_logs (
+  log_id     TEXT PRIMARY KEY,
+  video_id   TEXT REFERENCES media(video_id) ON DELETE CASCADE,
+  job_id     TEXT,
+  stage      TEXT NOT NULL,
+  level      TEXT NOT NULL CHECK (level IN ('debug', 'info', 'warning', 'error')),
+  message    TEXT NOT NULL,
+  data       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),
+  ts         TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX processing_logs_video ON processing_logs(video_id, log_id);
+CREATE INDEX processing_logs_job ON processing_logs(job_id, log_id);
+
+CREATE TABLE frames (
+  frame_id          TEXT PRIMARY KEY,
+  video_id          TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  processing_id     TEXT NOT NULL REFERENCES video_processing(processing_id) ON DELETE CASCADE,
+  ts_s              REAL NOT NULL,
+  asset_id          TEXT REFERENCES video_assets(asset_id) ON DELETE SET NULL,
+  width             INTEGER,
+  height            INTEGER,
+  phash             TEXT,
+  features          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(features)),
+  ocr_text          TEXT,
+  description       TEXT,
+  description_model TEXT,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE INDEX frames_processing ON frames(processing_id, ts_s);
+CREATE INDEX frames_video ON frames(video_id, ts_s);
+
+CREATE TABLE scene_index (
+  scene_id          TEXT PRIMARY KEY,
+  video_id          TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  processing_id     TEXT NOT NULL REFERENCES video_processing(processing_id) ON DELETE CASCADE,
+  scene_no          INTEGER NOT NULL,
+  start_s           REAL NOT NULL,
+  end_s             REAL NOT NULL,
+  start_frame       INTEGER,
+  end_frame         INTEGER,
+  transition        TEXT NOT NULL DEFAULT 'cut' CHECK (transition IN ('start', 'cut', 'fade_in', 'fade_out', 'dissolve')),
+  keyframe_id       TEXT REFERENCES video_assets(asset_id) ON DELETE SET NULL,
+  score             REAL,
+  description       TEXT,
+  description_model TEXT,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL,
+  UNIQUE (processing_id, scene_no)
+);
+CREATE INDEX scene_index_video ON scene_index(video_id, start_s);
+
+CREATE TABLE transcriptions (
+  transcription_id TEXT PRIMARY KEY,
+  video_id         TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  processing_id    TEXT REFERENCES video_processing(processing_id) ON DELETE CASCADE,
+  engine           TEXT NOT NULL,
+  model            TEXT,
+  language         TEXT,
+  text             TEXT NOT NULL DEFAULT '',
+  status           TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+  note             TEXT,
+  error            TEXT,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+);
+CREATE INDEX transcriptions_video ON transcriptions(video_id, status, transcription_id);
+
+CREATE TABLE transcript_segments (
+  segment_id       TEXT PRIMARY KEY,
+  video_id         TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  transcription_id TEXT NOT NULL REFERENCES transcriptions(transcription_id) ON DELETE CASCADE,
+  segment_no       INTEGER NOT NULL,
+  start_s          REAL NOT NULL,
+  end_s            REAL NOT NULL,
+  text             TEXT NOT NULL,
+  speaker          TEXT,
+  confidence       REAL,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  UNIQUE (transcription_id, segment_no)
+);
+CREATE INDEX transcript_segments_video ON transcript_segments(video_id, start_s);
+
+CREATE TABLE transcript_words (
+  word_id          TEXT PRIMARY KEY,
+  video_id         TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  transcription_id TEXT NOT NULL REFERENCES transcriptions(transcription_id) ON DELETE CASCADE,
+  segment_id       TEXT REFERENCES transcript_segments(segment_id) ON DELETE CASCADE,
+  word_no          INTEGER NOT NULL,
+  word             TEXT NOT NULL,
+  start_s          REAL NOT NULL,
+  end_s            REAL NOT NULL,
+  confidence       REAL,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  UNIQUE (transcription_id, word_no)
+);
+CREATE INDEX transcript_words_segment ON transcript_words(segment_id, word_no);
+CREATE INDEX transcript_words_word ON transcript_words(transcription_id, word);
+
+CREATE TABLE clip_candidates (
+  clip_id            TEXT PRIMARY KEY,
+  video_id           TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  processing_id      TEXT REFERENCES video_processing(processing_id) ON DELETE CASCADE,
+  start_s            REAL NOT NULL,
+  end_s              REAL NOT NULL CHECK (end_s > start_s),
+  score              REAL NOT NULL DEFAULT 0,
+  title              TEXT,
+  hook               TEXT,
+  reason             TEXT,
+  transcript_excerpt TEXT,
+  features           TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(features)),
+  status             TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected', 'rendered')),
+  created_at         TEXT NOT NULL,
+  updated_at         TEXT NOT NULL
+);
+CREATE INDEX clip_candidates_video ON clip_candidates(video_id, score DESC);
+
+CREATE TABLE edit_jobs (
+  edit_job_id       TEXT PRIMARY KEY,
+  video_id          TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  owner_id          TEXT NOT NULL,
+  clip_candidate_id TEXT REFERENCES clip_candidates(clip_id) ON DELETE SET NULL,
+  spec              TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(spec)),
+  status            TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  job_id            TEXT,
+  output_asset_id   TEXT REFERENCES video_assets(asset_id) ON DELETE SET NULL,
+  error             TEXT,
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+);
+CREATE INDEX edit_jobs_video ON edit_jobs(video_id, edit_job_id);
+
+CREATE TABLE retention_analyses (
+  retention_id  TEXT PRIMARY KEY,
+  video_id      TEXT NOT NULL REFERENCES media(video_id) ON DELETE CASCADE,
+  processing_id TEXT REFERENCES video_processing(processing_id) ON DELETE CASCADE,
+  source        TEXT NOT NULL CHECK (source IN ('predicted', 'imported')),
+  curve         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(curve)),
+  drop_points   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(drop_points)),
+  summary       TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE INDEX retention_analyses_video ON retention_analyses(video_id, retention_id);
+
+-- No foreign key on video_id: AI edit jobs are kept for audit after their
+-- media is deleted.
+CREATE TABLE ai_edit_jobs (
+  ai_edit_job_id TEXT PRIMARY KEY,
+  video_id       TEXT NOT NULL,
+  owner_id       TEXT NOT NULL,
+  instruction    TEXT NOT NULL,
+  plan           TEXT CHECK (plan IS NULL OR json_valid(plan)),
+  model          TEXT,
+  status         TEXT NOT NULL CHECK (status IN ('queued', 'planning', 'rendering', 'succeeded', 'failed', 'cancelled')),
+  edit_job_id    TEXT,
+  error          TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+);
+CREATE INDEX ai_edit_jobs_video ON ai_edit_jobs(video_id, ai_edit_job_id);
+
+-- Full-text search: external-content FTS5 tables kept in sync by triggers
+-- (cascade deletes fire them too).
+CREATE VIRTUAL TABLE transcript_segments_fts USING fts5(
+  text, content='transcript_segments', content_rowid='rowid', tokenize='porter unicode61');
+CREATE TRIGGER transcript_segments_ai AFTER INSERT ON transcript_segments BEGIN
+  INSERT INTO transcript_segments_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER transcript_segments_ad AFTER DELETE ON transcript_segments BEGIN
+  INSERT INTO transcript_segments_fts(transcript_segments_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER transcript_segments_au AFTER UPDATE OF text ON transcript_segments BEGIN
+  INSERT INTO transcript_segments_fts(transcript_segments_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO transcript_segments_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+
+CREATE VIRTUAL TABLE scene_index_fts USING fts5(
+  description, content='scene_index', content_rowid='rowid', tokenize='porter unicode61');
+CREATE TRIGGER scene_index_ai AFTER INSERT ON scene_index WHEN new.description IS NOT NULL BEGIN
+  INSERT INTO scene_index_fts(rowid, description) VALUES (new.rowid, new.description);
+END;
+CREATE TRIGGER scene_index_ad AFTER DELETE ON scene_index WHEN old.description IS NOT NULL BEGIN
+  INSERT INTO scene_index_fts(scene_index_fts, rowid, description) VALUES ('delete', old.rowid, old.description);
+END;
+CREATE TRIGGER scene_index_au_old AFTER UPDATE OF description ON scene_index WHEN old.description IS NOT NULL BEGIN
+  INSERT INTO scene_index_fts(scene_index_fts, rowid, description) VALUES ('delete', old.rowid, old.description);
+END;
+CREATE TRIGGER scene_index_au_new AFTER UPDATE OF description ON scene_index WHEN new.description IS NOT NULL BEGIN
+  INSERT INTO scene_index_fts(rowid, description) VALUES (new.rowid, new.description);
+END;
+
+CREATE VIRTUAL TABLE frames_fts USING fts5(
+  ocr_text, description, content='frames', content_rowid='rowid', tokenize='porter unicode61');
+CREATE TRIGGER frames_ai AFTER INSERT ON frames BEGIN
+  INSERT INTO frames_fts(rowid, ocr_text, description) VALUES (new.rowid, new.ocr_text, new.description);
+END;
+CREATE TRIGGER frames_ad AFTER DELETE ON frames BEGIN
+  INSERT INTO frames_fts(frames_fts, rowid, ocr_text, description) VALUES ('delete', old.rowid, old.ocr_text, old.description);
+END;
+CREATE TRIGGER frames_au AFTER UPDATE OF ocr_text, description ON frames BEGIN
+  INSERT INTO frames_fts(frames_fts, rowid, ocr_text, description) VALUES ('delete', old.rowid, old.ocr_text, old.description);
+  INSERT INTO frames_fts(rowid, ocr_text, description) VALUES (new.rowid, new.ocr_text, new.description);
+END;
+
+INSERT INTO owners(owner_id, name, created_at, updated_at)
+VALUES ('own_local', 'local', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+)SQL";
+
+}  // namespace
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial", kInitialSchema},
+  };
+  return kMigrations;
+}
+
+}  // namespace cutroom::db
