@@ -1,0 +1,203 @@
+#include "api/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "core/log.h"
+
+namespace cutroom::api {
+namespace {
+
+thread_local int64_t t_request_start_us = 0;
+
+bool IsSaneRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ParseListenAddress(const std::string& listen, std::string& host, int& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return Status::InvalidArgument("listen address must be HOST:PORT, got '" + listen + "'");
+  }
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  char* end = nullptr;
+  long p = std::strtol(listen.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || p < 0 || p > 65535) {
+    return Status::InvalidArgument("listen port must be 0-65535, got '" + listen.substr(colon + 1) + "'");
+  }
+  port = static_cast<int>(p);
+  return Status::Ok();
+}
+
+ApiServer::ApiServer(ServerDeps deps)
+    : deps_(deps),
+      keys_(deps.db, deps.env, deps.ids),
+      ingest_(ingest::IngestDeps{deps.env, deps.db, deps.blobs, deps.ids,
+                                 static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes"))}),
+      http_(std::make_unique<httplib::Server>()) {
+  RegisterRoutes();
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Result<std::string> ApiServer::Authenticate(const httplib::Request& req) {
+  std::string header = req.get_header_value("Authorization");
+  if (!header.empty()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+      return Status::Unauthenticated("the Authorization header must be 'Bearer KEY'");
+    }
+    return keys_.Authenticate(header.substr(kBearer.size()));
+  }
+  if (loopback_) {
+    CUTROOM_ASSIGN_OR_RETURN(bool any_key, keys_.AnyActiveKey());
+    if (!any_key) return std::string(db::kLocalOwnerId);
+  }
+  return Status::Unauthenticated(
+      "an API key is required: send 'Authorization: Bearer KEY' (create one with `cutroom keys create --owner NAME`)");
+}
+
+void ApiServer::RegisterRoutes() {
+  router_.SetAuthenticator([this](const httplib::Request& req) { return Authenticate(req); });
+  router_.SetMaxBodyBytes(static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes")));
+
+  router_.Add({"GET", "/healthz", "Liveness: the process answers", RouteAuth::kPublic,
+               [](RequestContext& ctx) {
+                 WriteJson(ctx.res, 200, {{"status", "ok"}});
+                 return Status::Ok();
+               }});
+  router_.Add({"GET", "/readyz", "Readiness: database reachable and storage writable", RouteAuth::kPublic,
+               [this](RequestContext& ctx) {
+                 Status db = deps_.db->Ping();
+                 Status storage = deps_.blobs->CheckWritable();
+                 nlohmann::json checks = {
+                     {"database", db.ok() ? "ok" : db.ToString()},
+                     {"storage", storage.ok() ? "ok" : storage.ToString()},
+                 };
+                 if (db.ok() && storage.ok()) {
+                   WriteJson(ctx.res, 200, {{"status", "ready"}, {"checks", checks}});
+                 } else {
+                   WriteError(ctx.res, {503, "not_ready", "cutroom is not ready to serve requests", {{"checks", checks}}});
+                 }
+                 return Status::Ok();
+               }});
+  router_.Add({"GET", "/api/openapi.json", "This document", RouteAuth::kPublic, [this](RequestContext& ctx) {
+                 nlohmann::json doc = {
+                     {"openapi", "3.0.3"},
+                     {"info", {{"title", "cutroom API"}, {"version", "0.1.0"}}},
+                     {"paths", router_.OpenApiPaths()},
+                     {"components",
+                      {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+                       {"schemas",
+                        {{"Error",
+                          {{"type", "object"},
+                           {"properties",
+                            {{"error",
+                              {{"type", "object"},
+                               {"required", {"code", "message", "details"}},
+                               {"properties",
+                                {{"code", {{"type", "string"}}},
+                                 {"message", {{"type", "string"}}},
+                                 {"details", {{"type", "object"}}}}}}}}}}}}}}},
+                 };
+                 WriteJson(ctx.res, 200, doc);
+                 return Status::Ok();
+               }});
+  RegisterVideoRoutes();
+}
+
+Status ApiServer::Bind(const std::string& host, int port) {
+  loopback_ = IsLoopbackHost(host);
+  if (!loopback_) {
+    CUTROOM_ASSIGN_OR_RETURN(bool any_key, keys_.AnyActiveKey());
+    if (!any_key) {
+      return Status::FailedPrecondition("refusing to listen on " + host +
+                                        " without API keys: anyone on the network could use this server. Create a "
+                                        "key first with `cutroom keys create --owner NAME`, or listen on 127.0.0.1.");
+    }
+  }
+  host_ = host;
+  size_t max_upload = static_cast<size_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
+  size_t max_body = static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes"));
+  http_->set_payload_max_length(std::max(max_upload, max_body));
+  int threads = static_cast<int>(std::max<int64_t>(2, deps_.config->GetInt("server.threads")));
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http_->set_read_timeout(60, 0);
+  http_->set_write_timeout(60, 0);
+
+  Env* env = deps_.env;
+  IdGenerator* ids = deps_.ids;
+  http_->set_pre_routing_handler([env, ids](const httplib::Request& req, httplib::Response& res) {
+    std::string id = req.get_header_value("X-Request-Id");
+    if (!IsSaneRequestId(id)) id = ids->Next(kRequestIdPrefix);
+    SetCurrentRequestId(id);
+    t_request_start_us = env->MonotonicMicros();
+    res.set_header("X-Request-Id", id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http_->set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) -> httplib::Server::HandlerResponse {
+    if (res.body.empty() && !res.content_provider_) {
+      WriteError(res, ApiErrorForBareStatus(res.status));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }));
+  http_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("unhandled exception in {} {}: {}", req.method, req.path, what);
+    WriteError(res, {500, "internal", "the server failed to handle the request"});
+  });
+  http_->set_logger([env](const httplib::Request& req, const httplib::Response& res) {
+    double ms = t_request_start_us ? (env->MonotonicMicros() - t_request_start_us) / 1000.0 : 0.0;
+    LogEvent(spdlog::level::info, "http",
+             {{"request_id", CurrentRequestId()},
+              {"method", req.method},
+              {"path", req.path},
+              {"status", res.status},
+              {"duration_ms", std::round(ms * 100) / 100},
+              {"remote", req.remote_addr}});
+    SetCurrentRequestId("");
+    t_request_start_us = 0;
+  });
+  router_.Install(*http_);
+
+  if (port == 0) {
+    port_ = http_->bind_to_any_port(host);
+    if (port_ <= 0) return Status::Unavailable("cannot bind " + host + " on any port");
+  } else {
+    if (!http_->bind_to_port(host, port)) {
+      return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
+                                 " (address in use or not available)");
+    }
+    port_ = port;
+  }
+  return Status::Ok();
+}
+
+Status ApiServer::Run() {
+  spdlog::info("listening on http://{}:{} ({} mode)", host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_,
+               port_, loopback_ ? "local" : "network");
+  if (!http_->listen_after_bind()) return Status::IOError("HTTP server stopped with an error");
+  return Status::Ok();
+}
+
+void ApiServer::Stop() {
+  if (http_ && http_->is_running()) http_->stop();
+}
+
+}  // namespace cutroom::api

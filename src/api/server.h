@@ -1,0 +1,66 @@
+// ApiServer: cutroom's HTTP server (cpp-httplib).
+//
+// Owns the route table and the listening socket. Every request gets a
+// request id (X-Request-Id, echoed or generated), an access-log line, the
+// auth step, and JSON errors. Stop() stops accepting, lets in-flight
+// requests finish, then returns; Run() returns once the server has stopped.
+// Thread-safety: Start/Run/Stop may be called from different threads; Stop is
+// safe from a signal-handling thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "api/auth.h"
+#include "api/router.h"
+#include "core/config.h"
+#include "core/ids.h"
+#include "db/database.h"
+#include "ingest/ingest_service.h"
+#include "storage/blob_store.h"
+
+namespace cutroom::api {
+
+struct ServerDeps {
+  Env* env;
+  const Config* config;
+  db::Database* db;
+  storage::BlobStore* blobs;
+  IdGenerator* ids;
+};
+
+class ApiServer {
+ public:
+  explicit ApiServer(ServerDeps deps);
+  ~ApiServer();
+
+  // Binds host:port (port 0 picks a free one). Refuses a non-loopback
+  // address when no API key exists (FailedPrecondition, saying how to create
+  // one); Unavailable when the address is taken.
+  Status Bind(const std::string& host, int port);
+  int port() const { return port_; }
+
+  // Serves until Stop(). REQUIRES: Bind() succeeded.
+  Status Run();
+  void Stop();
+
+ private:
+  void RegisterRoutes();
+  void RegisterVideoRoutes();
+  Result<std::string> Authenticate(const httplib::Request& req);
+
+  ServerDeps deps_;
+  KeyService keys_;
+  ingest::IngestService ingest_;
+  Router router_;
+  std::unique_ptr<httplib::Server> http_;
+  std::string host_;
+  int port_ = 0;
+  bool loopback_ = true;
+};
+
+// Splits "host:port" ("[::1]:8080" for IPv6). InvalidArgument when malformed.
+Status ParseListenAddress(const std::string& listen, std::string& host, int& port);
+
+}  // namespace cutroom::api

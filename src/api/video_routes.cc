@@ -1,0 +1,110 @@
+// /api/videos: list, read and delete media.
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "api/dto.h"
+#include "api/server.h"
+#include "db/tables.h"
+
+namespace cutroom::api {
+namespace {
+
+constexpr int64_t kDefaultPage = 50;
+constexpr int64_t kMaxPage = 200;
+
+Result<int64_t> ParseLimit(const std::optional<std::string>& text) {
+  if (!text) return kDefaultPage;
+  char* end = nullptr;
+  long long v = std::strtoll(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || v < 1 || v > kMaxPage) {
+    return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(kMaxPage));
+  }
+  return static_cast<int64_t>(v);
+}
+
+// The media row if it exists and belongs to owner; NotFound otherwise (the
+// same answer either way, so ids of other owners reveal nothing).
+Result<db::MediaRow> OwnedMedia(db::Repositories& repos, const std::string& video_id, const std::string& owner) {
+  auto row = repos.media.Get(video_id);
+  if (!row.ok() || row->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
+  return row;
+}
+
+}  // namespace
+
+void ApiServer::RegisterVideoRoutes() {
+  router_.Add({"GET", "/api/videos", "List videos (paged; filter by status and media_type)", RouteAuth::kOwner,
+               [this](RequestContext& ctx) -> Status {
+                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, ParseLimit(ctx.Query("limit")));
+                 db::ListQuery q;
+                 q.limit = limit;
+                 q.newest_first = true;
+                 q.where.push_back({"owner_id", ctx.owner_id});
+                 if (auto status = ctx.Query("status")) {
+                   static const std::set<std::string> kStatuses = {"pending", "uploading", "ready",
+                                                                   "processing", "failed", "deleted"};
+                   if (!kStatuses.count(*status)) {
+                     return Status::InvalidArgument("status must be one of pending, uploading, ready, processing, "
+                                                    "failed, deleted");
+                   }
+                   q.where.push_back({"status", *status});
+                 }
+                 if (auto type = ctx.Query("media_type")) {
+                   if (*type != "video" && *type != "audio" && *type != "image") {
+                     return Status::InvalidArgument("media_type must be video, audio or image");
+                   }
+                   q.where.push_back({"media_type", *type});
+                 }
+                 if (auto cursor = ctx.Query("cursor")) {
+                   if (!IsValidId(*cursor, kVideoIdPrefix)) return Status::InvalidArgument("cursor is not valid");
+                   q.after = *cursor;
+                 }
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_ASSIGN_OR_RETURN(auto page, repos.media.List(q));
+                 nlohmann::json items = nlohmann::json::array();
+                 for (const auto& m : page.items) items.push_back(VideoJson(m));
+                 WriteJson(ctx.res, 200,
+                           {{"videos", items},
+                            {"limit", limit},
+                            {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
+                                                                     : nlohmann::json(page.next_cursor)}});
+                 return Status::Ok();
+               }});
+
+  router_.Add({"GET", "/api/videos/{video_id}", "One video", RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_ASSIGN_OR_RETURN(auto media, OwnedMedia(repos, ctx.Param("video_id"), ctx.owner_id));
+                 WriteJson(ctx.res, 200, VideoJson(media));
+                 return Status::Ok();
+               }});
+
+  router_.Add({"DELETE", "/api/videos/{video_id}", "Delete a video, its derived data and its files", RouteAuth::kOwner,
+               [this](RequestContext& ctx) -> Status {
+                 const std::string& video_id = ctx.Param("video_id");
+                 std::vector<std::string> keys;
+                 Status st = deps_.db->Transaction([&](db::DbSession& tx) -> Status {
+                   db::Repositories repos(tx, deps_.env, deps_.ids);
+                   CUTROOM_ASSIGN_OR_RETURN(auto media, OwnedMedia(repos, video_id, ctx.owner_id));
+                   if (media.storage_key) keys.push_back(*media.storage_key);
+                   CUTROOM_ASSIGN_OR_RETURN(auto assets,
+                                            tx.Query("SELECT storage_key FROM video_assets WHERE video_id = ?",
+                                                     {video_id}));
+                   for (size_t i = 0; i < assets.size(); ++i) keys.push_back(*assets.Text(i, "storage_key"));
+                   return repos.media.Delete(video_id);
+                 });
+                 CUTROOM_RETURN_IF_ERROR(st);
+                 // Rows are gone (committed); files follow. A file that cannot be
+                 // removed is logged, never resurrects the row.
+                 for (const auto& key : keys) {
+                   Status removed = deps_.blobs->Delete(key);
+                   if (!removed.ok() && !removed.IsNotFound()) {
+                     spdlog::warn("deleted {} but could not remove blob {}: {}", video_id, key, removed.ToString());
+                   }
+                 }
+                 ctx.res.status = 204;
+                 return Status::Ok();
+               }});
+}
+
+}  // namespace cutroom::api

@@ -1,0 +1,165 @@
+// cutroom run FILE|--sample and cutroom ingest FILE.
+//
+// `run` is the main job without a server. Today it ingests and probes; the
+// analysis, clip and render stages join it as their issues land.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/subprocess.h"
+#include "db/rows.h"
+#include "ingest/ingest_service.h"
+
+namespace cutroom::cli {
+namespace {
+
+constexpr const char* kSampleSpeech =
+    "Welcome to cutroom. This short sample has three scenes and a few sentences of speech. "
+    "Why do long videos hide their best moments? Because nobody has time to watch them twice. "
+    "Cutroom finds the moments worth sharing and cuts them into clips.";
+
+// Makes a short video with hard cuts between three synthetic scenes and
+// synthetic speech, from ffmpeg's lavfi sources and espeak-ng: nothing is
+// downloaded.
+Result<std::string> MakeSampleVideo(const std::string& out_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Status::IOError("cannot create " + out_dir + ": " + ec.message());
+  std::string wav = out_dir + "/sample-speech.wav";
+  std::string mp4 = out_dir + "/sample.mp4";
+  CUTROOM_RETURN_IF_ERROR(RunProcess({"espeak-ng", "-v", "en-us", "-s", "160", "-w", wav, kSampleSpeech})
+                              .WithContext("synthesising sample speech"));
+  const std::string size = "640x360";
+  CUTROOM_RETURN_IF_ERROR(
+      RunProcess({"ffmpeg", "-y", "-hide_banner", "-loglevel", "error",
+                  "-t", "7", "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=25",
+                  "-t", "7", "-f", "lavfi", "-i", "smptehdbars=size=" + size + ":rate=25",
+                  "-t", "7", "-f", "lavfi", "-i", "mandelbrot=size=" + size + ":rate=25",
+                  "-i", wav,
+                  "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0[v];[3:a]aresample=48000,apad[a]",
+                  "-map", "[v]", "-map", "[a]", "-t", "21",
+                  "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50",
+                  "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", mp4})
+          .WithContext("encoding the sample video"));
+  std::filesystem::remove(wav, ec);
+  return mp4;
+}
+
+// A one-line progress display on a terminal; silent otherwise.
+class ProgressLine {
+ public:
+  ProgressLine(std::string label, uint64_t total) : label_(std::move(label)), total_(total) {
+    tty_ = ::isatty(STDERR_FILENO);
+  }
+  void Update(uint64_t done) {
+    if (!tty_ || total_ == 0) return;
+    int pct = static_cast<int>(done * 100 / total_);
+    if (pct == last_pct_) return;
+    last_pct_ = pct;
+    int filled = pct / 4;
+    std::fprintf(stderr, "\r%-8s [%s%s] %3d%%", label_.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
+                 std::string(static_cast<size_t>(25 - filled), '.').c_str(), pct);
+    if (pct == 100) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  std::string label_;
+  uint64_t total_;
+  bool tty_;
+  int last_pct_ = -1;
+};
+
+std::string FormatBytes(int64_t n) {
+  char buf[32];
+  if (n >= (1LL << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", n / double(1LL << 30));
+  else if (n >= (1LL << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", n / double(1LL << 20));
+  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
+  return buf;
+}
+
+void PrintMediaSummary(const db::MediaRow& m) {
+  auto line = [](const char* k, const std::string& v) { std::printf("  %-12s %s\n", k, v.c_str()); };
+  std::printf("%s\n", m.video_id.c_str());
+  line("title", m.title.value_or("-"));
+  line("type", m.media_type.value_or("-") + " (" + m.mime_type.value_or("-") + ", " + m.container.value_or("-") + ")");
+  if (m.duration_s) {
+    char d[32];
+    std::snprintf(d, sizeof d, "%.3f s", *m.duration_s);
+    line("duration", d);
+  }
+  if (m.width && m.height) {
+    char v[96];
+    std::snprintf(v, sizeof v, "%lldx%lld @ %.3f fps, rotation %lld", static_cast<long long>(*m.width),
+                  static_cast<long long>(*m.height), m.fps.value_or(0), static_cast<long long>(m.rotation.value_or(0)));
+    line("video", m.video_codec.value_or("-") + " " + v);
+  }
+  line("audio", m.audio_codec.value_or("none"));
+  line("size", m.size_bytes ? FormatBytes(*m.size_bytes) : "-");
+  line("sha256", m.sha256.value_or("-"));
+  line("status", m.status);
+}
+
+Result<db::MediaRow> IngestPath(Runtime& rt, const std::string& path, const std::string& title) {
+  ingest::IngestService service({rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(),
+                                 static_cast<uint64_t>(rt.config.GetInt("ingest.max_upload_bytes"))});
+  ingest::IngestRequest req;
+  req.owner_id = db::kLocalOwnerId;
+  req.title = title;
+  auto size = rt.env->FileSize(path);
+  auto progress = std::make_shared<ProgressLine>("ingest", size.ok() ? *size : 0);
+  req.on_progress = [progress](uint64_t done) { progress->Update(done); };
+  return service.IngestLocalFile(path, req);
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, CommandTable& table) {
+  auto* sub = app.add_subcommand("run", "run the main job on a file: ingest and probe it (more stages to come)");
+  auto input = std::make_shared<std::string>();
+  auto sample = std::make_shared<bool>(false);
+  auto out_dir = std::make_shared<std::string>("./cutroom-out");
+  sub->add_option("INPUT", *input, "a local media file");
+  sub->add_flag("--sample", *sample, "make a short sample video first (ffmpeg + espeak-ng) and run on it");
+  sub->add_option("--out", *out_dir, "output directory")->capture_default_str();
+  table.Add(sub, [input, sample, out_dir](Runtime& rt) {
+    if (*sample == !input->empty()) return ReportError(Status::InvalidArgument("give either INPUT or --sample"));
+    if (input->rfind("http://", 0) == 0 || input->rfind("https://", 0) == 0) {
+      return ReportError(Status::NotSupported("URL input is not supported yet; download the file and pass its path"));
+    }
+    std::string path = *input;
+    if (*sample) {
+      std::cerr << "making a sample video in " << *out_dir << " ...\n";
+      auto made = MakeSampleVideo(*out_dir);
+      if (!made.ok()) return ReportError(made.status());
+      path = *made;
+    }
+    Status st = OpenRuntime(rt);
+    if (!st.ok()) return ReportError(st);
+    auto media = IngestPath(rt, path, *sample ? "cutroom sample" : "");
+    if (!media.ok()) return ReportError(media.status().WithContext(path));
+    PrintMediaSummary(*media);
+    return 0;
+  });
+}
+
+void AddIngestCommand(CLI::App& app, CommandTable& table) {
+  auto* sub = app.add_subcommand("ingest", "store a local media file and probe it");
+  auto input = std::make_shared<std::string>();
+  auto title = std::make_shared<std::string>();
+  sub->add_option("FILE", *input, "a local media file")->required();
+  sub->add_option("--title", *title, "title (default: the file name)");
+  table.Add(sub, [input, title](Runtime& rt) {
+    Status st = OpenRuntime(rt);
+    if (!st.ok()) return ReportError(st);
+    auto media = IngestPath(rt, *input, *title);
+    if (!media.ok()) return ReportError(media.status().WithContext(*input));
+    PrintMediaSummary(*media);
+    return 0;
+  });
+}
+
+}  // namespace cutroom::cli

@@ -1,0 +1,60 @@
+// cutroom serve: the HTTP API (and, once the jobs issue lands, workers).
+#include <pthread.h>
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "api/server.h"
+#include "cli/commands.h"
+
+namespace cutroom::cli {
+namespace {
+
+int Serve(Runtime& rt) {
+  // Block the shutdown signals in every thread; one thread waits for them
+  // with sigwait, so the handler can call into the server safely.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Status st = OpenRuntime(rt);
+  if (!st.ok()) return ReportError(st);
+
+  std::string host;
+  int port = 0;
+  st = api::ParseListenAddress(rt.config.GetString("server.listen"), host, port);
+  if (!st.ok()) return ReportError(st);
+
+  api::ApiServer server({rt.env, &rt.config, rt.db.get(), rt.blobs.get(), rt.ids.get()});
+  st = server.Bind(host, port);
+  if (!st.ok()) return ReportError(st);
+
+  std::thread waiter([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("received {}, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    server.Stop();
+  });
+  st = server.Run();
+  // Wake the waiter if the server stopped for another reason.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  if (!st.ok()) return ReportError(st);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, CommandTable& table) {
+  auto* sub = app.add_subcommand("serve", "serve the REST API on server.listen (default 127.0.0.1:8080)");
+  table.Add(sub, Serve);
+}
+
+}  // namespace cutroom::cli

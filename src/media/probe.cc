@@ -1,0 +1,195 @@
+#include "media/probe.h"
+
+#include <cmath>
+#include <string_view>
+
+#include "media/av_util.h"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/opt.h>
+}
+
+namespace cutroom::media {
+namespace {
+
+// Demuxers cutroom accepts. A whitelist rather than probing with everything:
+// playlist and script demuxers (hls, concat, ffmetadata) open other files or
+// URLs named inside the upload, and some (tty, image2) decide by file name.
+constexpr const char* kDemuxerWhitelist =
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
+    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
+    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
+
+struct DictFreer {
+  void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+
+bool IsImageDemuxer(std::string_view name) {
+  return name.ends_with("_pipe") || name == "gif";
+}
+
+std::string ContainerName(const AVFormatContext* fmt) {
+  std::string_view names = fmt->iformat->name;
+  if (names.starts_with("mov,mp4")) {
+    const AVDictionaryEntry* brand = av_dict_get(fmt->metadata, "major_brand", nullptr, 0);
+    if (brand && std::string_view(brand->value).starts_with("qt")) return "mov";
+    if (brand && std::string_view(brand->value).starts_with("M4A")) return "m4a";
+    return "mp4";
+  }
+  if (names.starts_with("matroska,webm")) return "matroska";
+  if (names.ends_with("_pipe")) return std::string(names.substr(0, names.size() - 5));
+  auto comma = names.find(',');
+  return std::string(names.substr(0, comma));
+}
+
+std::string MimeType(const std::string& container, const std::string& media_type,
+                     const std::optional<std::string>& vcodec) {
+  if (container == "mp4") return media_type == "audio" ? "audio/mp4" : "video/mp4";
+  if (container == "m4a") return "audio/mp4";
+  if (container == "mov") return "video/quicktime";
+  if (container == "matroska") {
+    bool webm_codec = vcodec && (*vcodec == "vp8" || *vcodec == "vp9" || *vcodec == "av1");
+    if (media_type == "audio") return "audio/x-matroska";
+    return webm_codec ? "video/webm" : "video/x-matroska";
+  }
+  if (container == "avi") return "video/x-msvideo";
+  if (container == "flv") return "video/x-flv";
+  if (container == "mpegts") return "video/mp2t";
+  if (container == "mpeg" || container == "mpegvideo") return "video/mpeg";
+  if (container == "ogg") return media_type == "audio" ? "audio/ogg" : "video/ogg";
+  if (container == "wav" || container == "w64") return "audio/wav";
+  if (container == "mp3") return "audio/mpeg";
+  if (container == "flac") return "audio/flac";
+  if (container == "aac") return "audio/aac";
+  if (container == "opus") return "audio/opus";
+  if (container == "aiff") return "audio/aiff";
+  if (container == "png") return "image/png";
+  if (container == "jpeg") return "image/jpeg";
+  if (container == "webp") return "image/webp";
+  if (container == "gif") return "image/gif";
+  if (container == "bmp") return "image/bmp";
+  if (container == "tiff") return "image/tiff";
+  if (container == "asf") return "video/x-ms-asf";
+  if (container == "ivf") return "video/x-ivf";
+  if (container == "h264") return "video/h264";
+  if (container == "hevc") return "video/h265";
+  return media_type + "/x-" + container;
+}
+
+int RotationOf(const AVStream* st) {
+  const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (!matrix) return 0;
+  double theta = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(theta)) return 0;
+  // av_display_rotation_get is counter-clockwise; cutroom reports the
+  // clockwise rotation a player applies.
+  int deg = static_cast<int>(std::lround(-theta)) % 360;
+  if (deg < 0) deg += 360;
+  return ((deg + 45) / 90 % 4) * 90;
+}
+
+double Rational(AVRational r) { return r.den ? static_cast<double>(r.num) / r.den : 0.0; }
+
+}  // namespace
+
+Result<ProbeResult> ProbeMedia(const std::string& path_or_url, const ProbeOptions& options) {
+  InitAvLogging();
+  bool is_url = path_or_url.rfind("http://", 0) == 0 || path_or_url.rfind("https://", 0) == 0;
+  AVDictionary* raw_opts = nullptr;
+  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
+  av_dict_set(&raw_opts, "protocol_whitelist", is_url ? "http,https,tls,tcp" : "file", 0);
+  if (is_url) {
+    av_dict_set_int(&raw_opts, "rw_timeout", options.network_timeout_us, 0);
+    av_dict_set_int(&raw_opts, "reconnect", 1, 0);
+  }
+  std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
+
+  AVFormatContext* raw = nullptr;
+  int rc = avformat_open_input(&raw, path_or_url.c_str(), nullptr, &raw_opts);
+  opts.release();
+  opts.reset(raw_opts);
+  if (rc < 0) {
+    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
+      return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
+    }
+    return AvError(rc, "open media");
+  }
+  FormatContextPtr fmt(raw);
+  rc = avformat_find_stream_info(fmt.get(), nullptr);
+  if (rc < 0) return AvError(rc, "read stream info");
+
+  ProbeResult out;
+  out.format_name = fmt->iformat->name;
+  out.container = ContainerName(fmt.get());
+
+  const AVStream* video = nullptr;
+  const AVStream* audio = nullptr;
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const AVStream* st = fmt->streams[i];
+    const AVCodecParameters* par = st->codecpar;
+    if (par->codec_type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+      if (par->codec_id == AV_CODEC_ID_NONE || par->width <= 0 || par->height <= 0) continue;
+      if (!video) video = st;
+    } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && par->codec_id != AV_CODEC_ID_NONE) {
+      if (!audio) audio = st;
+    }
+  }
+  if (!video && !audio) {
+    return Status::InvalidArgument("not a media file cutroom can read (container " + out.container +
+                                   " has no decodable audio, video or image stream)");
+  }
+
+  if (fmt->duration > 0 && fmt->duration != AV_NOPTS_VALUE) {
+    out.duration_s = static_cast<double>(fmt->duration) / AV_TIME_BASE;
+  }
+  if (fmt->bit_rate > 0) out.bitrate = fmt->bit_rate;
+
+  if (video) {
+    const AVCodecParameters* par = video->codecpar;
+    if (static_cast<int64_t>(par->width) * par->height > options.max_pixels) {
+      return Status::InvalidArgument("video frame " + std::to_string(par->width) + "x" + std::to_string(par->height) +
+                                     " exceeds the limit of " + std::to_string(options.max_pixels) + " pixels");
+    }
+    out.video_codec = avcodec_get_name(par->codec_id);
+    out.coded_width = par->width;
+    out.coded_height = par->height;
+    AVRational sar = av_guess_sample_aspect_ratio(fmt.get(), const_cast<AVStream*>(video), nullptr);
+    double display_w = par->width;
+    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den) display_w = par->width * Rational(sar);
+    int64_t w = std::lround(display_w);
+    int64_t h = par->height;
+    out.rotation = RotationOf(video);
+    if (out.rotation == 90 || out.rotation == 270) std::swap(w, h);
+    out.width = w;
+    out.height = h;
+    double avg = Rational(video->avg_frame_rate);
+    double real = Rational(video->r_frame_rate);
+    if (avg > 0) out.fps = avg;
+    else if (real > 0) out.fps = real;
+    // r_frame_rate is the smallest rate that represents every timestamp; an
+    // average well below it means frames are dropped or spaced unevenly.
+    if (avg > 0 && real > 0 && std::fabs(avg - real) / real > 0.01) out.variable_frame_rate = true;
+    if (video->nb_frames > 0) out.frame_count = video->nb_frames;
+  }
+  if (audio) {
+    out.audio_codec = avcodec_get_name(audio->codecpar->codec_id);
+    out.audio_sample_rate = audio->codecpar->sample_rate;
+    out.audio_channels = audio->codecpar->ch_layout.nb_channels;
+  }
+
+  std::string_view demuxer = fmt->iformat->name;
+  if (video && IsImageDemuxer(demuxer) && (demuxer != "gif" || !out.duration_s || *out.duration_s <= 0.1)) {
+    out.media_type = "image";
+    out.fps.reset();
+    out.duration_s.reset();
+  } else if (video) {
+    out.media_type = "video";
+  } else {
+    out.media_type = "audio";
+  }
+  out.mime_type = MimeType(out.container, out.media_type, out.video_codec);
+  return out;
+}
+
+}  // namespace cutroom::media

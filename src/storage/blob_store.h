@@ -1,0 +1,76 @@
+// BlobStore: where media files and derived assets live.
+//
+// Keys are always made by cutroom (MakeKey), never taken from user input,
+// and every key is validated before it touches a path, so no request can
+// reach outside the store. Writes are atomic: a BlobWriter streams into a
+// temporary file and Commit() publishes it (fsync, rename, fsync of the
+// directory), so a reader sees the whole blob or none of it, even after a
+// crash. Reads are positional, for HTTP byte ranges.
+//
+// Backends: local disk (file://DIR). S3-compatible storage comes with the
+// scale-out issue and slots in behind this interface.
+// Thread-safety: a BlobStore is safe to share; a writer or reader is used by
+// one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/env.h"
+
+namespace cutroom::storage {
+
+// Streams one blob. Destroying it without Commit() discards the data.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual Status Append(const void* data, size_t size) = 0;
+  // Makes the blob durable and visible under its key.
+  virtual Status Commit() = 0;
+  virtual uint64_t bytes_written() const = 0;
+  // A local file holding the bytes written so far, for probing before
+  // Commit (libavformat reads files); empty when the backend has none.
+  virtual std::string staging_path() const = 0;
+};
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual Result<size_t> ReadAt(uint64_t offset, void* buf, size_t n) const = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // url: "file:///abs/dir" or "file://relative/dir".
+  static Result<std::unique_ptr<BlobStore>> Open(const std::string& url, Env* env);
+
+  virtual Result<std::unique_ptr<BlobWriter>> NewWriter(const std::string& key) = 0;
+  virtual Result<std::unique_ptr<BlobReader>> OpenReader(const std::string& key) = 0;
+  virtual Status Put(const std::string& key, std::string_view data);
+  virtual bool Exists(const std::string& key) = 0;
+  virtual Result<uint64_t> Size(const std::string& key) = 0;
+  // NotFound when absent.
+  virtual Status Delete(const std::string& key) = 0;
+  // Bytes that can still be written.
+  virtual Result<uint64_t> FreeSpace() = 0;
+  // Whether a blob can be written now (for /readyz).
+  virtual Status CheckWritable() = 0;
+  // A filesystem path libav* can open directly, or NotSupported.
+  virtual Result<std::string> LocalPath(const std::string& key) = 0;
+  virtual std::string Describe() const = 0;
+};
+
+// "media/vid_01.../source": keys are built from cutroom ids and fixed names.
+// REQUIRES: every part matches [A-Za-z0-9_.-]+ and is not "." or "..".
+std::string MakeKey(std::string_view area, std::string_view id, std::string_view name);
+
+// Validates a key: '/'-separated parts of [A-Za-z0-9_.-], no "." or ".."
+// parts, no leading '/', at most 512 characters.
+Status ValidateKey(std::string_view key);
+
+}  // namespace cutroom::storage

@@ -1,0 +1,179 @@
+// Local-disk BlobStore: blobs are files under a root directory; writers
+// stage under <root>/.staging and rename into place on Commit.
+#include <filesystem>
+
+#include "storage/blob_store.h"
+
+namespace cutroom::storage {
+namespace {
+
+std::string ParentDir(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? "." : path.substr(0, pos);
+}
+
+class LocalBlobWriter : public BlobWriter {
+ public:
+  LocalBlobWriter(Env* env, std::unique_ptr<WritableFile> file, std::string staging, std::string final_path)
+      : env_(env), file_(std::move(file)), staging_(std::move(staging)), final_(std::move(final_path)) {}
+
+  ~LocalBlobWriter() override {
+    if (!committed_) {
+      file_->Close().IgnoreError();
+      env_->RemoveFile(staging_).IgnoreError();
+    }
+  }
+
+  Status Append(const void* data, size_t size) override {
+    if (committed_) return Status::FailedPrecondition("blob already committed");
+    return file_->Append(data, size);
+  }
+
+  Status Commit() override {
+    if (committed_) return Status::FailedPrecondition("blob already committed");
+    CUTROOM_RETURN_IF_ERROR(file_->Sync());
+    CUTROOM_RETURN_IF_ERROR(file_->Close());
+    std::string dir = ParentDir(final_);
+    CUTROOM_RETURN_IF_ERROR(env_->CreateDirs(dir));
+    CUTROOM_RETURN_IF_ERROR(env_->RenameFile(staging_, final_));
+    CUTROOM_RETURN_IF_ERROR(env_->SyncDir(dir));
+    committed_ = true;
+    return Status::Ok();
+  }
+
+  uint64_t bytes_written() const override { return file_->size(); }
+  std::string staging_path() const override { return committed_ ? final_ : staging_; }
+
+ private:
+  Env* env_;
+  std::unique_ptr<WritableFile> file_;
+  std::string staging_;
+  std::string final_;
+  bool committed_ = false;
+};
+
+class LocalBlobReader : public BlobReader {
+ public:
+  explicit LocalBlobReader(std::unique_ptr<ReadableFile> file) : file_(std::move(file)) {}
+  Result<size_t> ReadAt(uint64_t offset, void* buf, size_t n) const override { return file_->ReadAt(offset, buf, n); }
+  uint64_t size() const override { return file_->size(); }
+
+ private:
+  std::unique_ptr<ReadableFile> file_;
+};
+
+class LocalBlobStore : public BlobStore {
+ public:
+  LocalBlobStore(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
+
+  Status Init() {
+    CUTROOM_RETURN_IF_ERROR(env_->CreateDirs(root_));
+    return env_->CreateDirs(StagingDir());
+  }
+
+  Result<std::unique_ptr<BlobWriter>> NewWriter(const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    unsigned char rnd[8];
+    env_->RandomBytes(rnd, sizeof rnd);
+    std::string staging = StagingDir() + "/";
+    for (unsigned char c : rnd) {
+      staging += "0123456789abcdef"[c >> 4];
+      staging += "0123456789abcdef"[c & 15];
+    }
+    CUTROOM_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(staging, true));
+    return std::unique_ptr<BlobWriter>(new LocalBlobWriter(env_, std::move(file), staging, PathOf(key)));
+  }
+
+  Result<std::unique_ptr<BlobReader>> OpenReader(const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    auto file = env_->NewReadableFile(PathOf(key));
+    if (!file.ok()) {
+      if (file.status().IsNotFound()) return Status::NotFound("blob " + key + " does not exist");
+      return file.status();
+    }
+    return std::unique_ptr<BlobReader>(new LocalBlobReader(std::move(file).value()));
+  }
+
+  bool Exists(const std::string& key) override { return ValidateKey(key).ok() && env_->FileExists(PathOf(key)); }
+
+  Result<uint64_t> Size(const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    return env_->FileSize(PathOf(key));
+  }
+
+  Status Delete(const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    Status st = env_->RemoveFile(PathOf(key));
+    if (st.IsNotFound()) return Status::NotFound("blob " + key + " does not exist");
+    return st;
+  }
+
+  Result<uint64_t> FreeSpace() override { return env_->FreeSpace(root_); }
+  Status CheckWritable() override { return env_->CheckWritable(StagingDir()); }
+
+  Result<std::string> LocalPath(const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    return PathOf(key);
+  }
+
+  std::string Describe() const override { return "file://" + root_; }
+
+ private:
+  std::string StagingDir() const { return root_ + "/.staging"; }
+  std::string PathOf(const std::string& key) const { return root_ + "/" + key; }
+
+  Env* env_;
+  std::string root_;
+};
+
+}  // namespace
+
+Status BlobStore::Put(const std::string& key, std::string_view data) {
+  CUTROOM_ASSIGN_OR_RETURN(auto writer, NewWriter(key));
+  CUTROOM_RETURN_IF_ERROR(writer->Append(data.data(), data.size()));
+  return writer->Commit();
+}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& url, Env* env) {
+  constexpr std::string_view kFile = "file://";
+  if (url.rfind(kFile, 0) == 0) {
+    std::string root = url.substr(kFile.size());
+    if (root.empty()) return Status::InvalidArgument("blob URL '" + url + "' has no directory");
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    auto store = std::make_unique<LocalBlobStore>(env, root);
+    CUTROOM_RETURN_IF_ERROR(store->Init().WithContext("blob store " + url));
+    return std::unique_ptr<BlobStore>(std::move(store));
+  }
+  if (url.rfind("s3://", 0) == 0) {
+    return Status::NotSupported("S3 blob storage is not built into this binary yet; use file://DIR for storage.blob_url");
+  }
+  return Status::InvalidArgument("unsupported blob URL '" + url + "' (expected file://DIR)");
+}
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty() || key.size() > 512) return Status::InvalidArgument("invalid blob key (empty or too long)");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return Status::InvalidArgument("invalid blob key '" + std::string(key) + "'");
+    }
+    for (char c : part) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                c == '-';
+      if (!ok) return Status::InvalidArgument("invalid blob key '" + std::string(key) + "'");
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+std::string MakeKey(std::string_view area, std::string_view id, std::string_view name) {
+  std::string key;
+  key.append(area).append("/").append(id).append("/").append(name);
+  return key;
+}
+
+}  // namespace cutroom::storage
