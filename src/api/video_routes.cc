@@ -79,6 +79,32 @@ void ApiServer::RegisterVideoRoutes() {
                  return Status::Ok();
                }});
 
+  router_.Add({"PATCH", "/api/videos/{video_id}", "Change a video's title", RouteAuth::kOwner,
+               [this](RequestContext& ctx) -> Status {
+                 CUTROOM_ASSIGN_OR_RETURN(auto body, ctx.ReadJson());
+                 for (const auto& [key, value] : body.items()) {
+                   if (key != "title") return Status::InvalidArgument("only 'title' can be changed, not '" + key + "'");
+                 }
+                 if (!body.contains("title") || !body["title"].is_string()) {
+                   return Status::InvalidArgument("'title' must be a string");
+                 }
+                 std::string title = body["title"].get<std::string>();
+                 if (title.empty() || title.size() > 500) {
+                   return Status::InvalidArgument("'title' must be 1 to 500 characters");
+                 }
+                 db::MediaRow updated;
+                 Status st = deps_.db->Transaction([&](db::DbSession& tx) -> Status {
+                   db::Repositories repos(tx, deps_.env, deps_.ids);
+                   CUTROOM_ASSIGN_OR_RETURN(auto media, OwnedMedia(repos, ctx.Param("video_id"), ctx.owner_id));
+                   media.title = title;
+                   CUTROOM_ASSIGN_OR_RETURN(updated, repos.media.Update(media));
+                   return Status::Ok();
+                 });
+                 CUTROOM_RETURN_IF_ERROR(st);
+                 WriteJson(ctx.res, 200, VideoJson(updated));
+                 return Status::Ok();
+               }});
+
   router_.Add({"DELETE", "/api/videos/{video_id}", "Delete a video, its derived data and its files", RouteAuth::kOwner,
                [this](RequestContext& ctx) -> Status {
                  const std::string& video_id = ctx.Param("video_id");

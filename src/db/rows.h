@@ -19,7 +19,7 @@ using OptInt = std::optional<int64_t>;
 using OptReal = std::optional<double>;
 
 // The owner that requests belong to in local mode (no API keys).
-inline constexpr const char* kLocalOwnerId = "own_local";
+inline constexpr const char* kLocalOwnerId = "own_00000000000000000000000000";
 
 struct Timestamps {
   std::string created_at;

@@ -392,7 +392,7 @@ CREATE TRIGGER frames_au AFTER UPDATE OF ocr_text, description ON frames BEGIN
 END;
 
 INSERT INTO owners(owner_id, name, created_at, updated_at)
-VALUES ('own_local', 'local', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+VALUES ('own_00000000000000000000000000', 'local', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 )SQL";
 
 }  // namespace

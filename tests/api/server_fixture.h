@@ -1,0 +1,92 @@
+// A real ApiServer on an ephemeral loopback port over a fresh data
+// directory, and an httplib client talking to it.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/server.h"
+#include "db/migrations.h"
+#include "db/tables.h"
+#include "ingest/ingest_service.h"
+#include "support/test_support.h"
+
+namespace cutroom::api {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = Config::Defaults();
+    ASSERT_OK(config_.Set("storage.data_dir", dir_.path()));
+    ASSERT_OK(config_.Set("server.max_body_bytes", "4096"));
+    ConfigureExtra(config_);
+    auto db = db::Database::Open(config_.GetString("database.url"), env_, {});
+    ASSERT_OK(db.status());
+    db_ = std::move(db).value();
+    ASSERT_OK(db::Migrate(*db_, env_).status());
+    auto blobs = storage::BlobStore::Open(config_.GetString("storage.blob_url"), env_);
+    ASSERT_OK(blobs.status());
+    blobs_ = std::move(blobs).value();
+    server_ = std::make_unique<ApiServer>(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+    ASSERT_OK(server_->Bind("127.0.0.1", 0));
+    thread_ = std::thread([this] { run_status_ = server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+    for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  virtual void ConfigureExtra(Config&) {}
+
+  db::MediaRow AddMedia(const std::string& owner, const std::string& status = "ready",
+                        const std::string& type = "video") {
+    db::Repositories repos(*db_, env_, &ids_);
+    db::MediaRow m;
+    m.owner_id = owner;
+    m.status = status;
+    m.media_type = type;
+    m.storage_key = "media/" + ids_.Next("vid") + "/source";
+    EXPECT_OK(blobs_->Put(*m.storage_key, "bytes"));
+    auto r = repos.media.Insert(m);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.value_or(m);
+  }
+
+  static nlohmann::json Json(const httplib::Result& r) {
+    if (!r) return nullptr;
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
+
+  // The error shape every error must have; returns its code.
+  static std::string ErrorCode(const httplib::Result& r) {
+    auto j = Json(r);
+    EXPECT_TRUE(j.is_object()) << (r ? r->body : "no response");
+    if (!j.is_object() || !j.contains("error")) return "";
+    const auto& e = j["error"];
+    EXPECT_TRUE(e["code"].is_string());
+    EXPECT_TRUE(e["message"].is_string());
+    EXPECT_TRUE(e["details"].is_object());
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+    return e["code"].is_string() ? e["code"].get<std::string>() : "";
+  }
+
+  cutroom::testing::TempDir dir_;
+  Env* env_ = Env::Default();
+  IdGenerator ids_{env_};
+  Config config_ = Config::Defaults();
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  Status run_status_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace cutroom::api

@@ -1,0 +1,190 @@
+// The cutroom binary as users run it: separate processes, real signals.
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/subprocess.h"
+#include "support/test_support.h"
+
+namespace cutroom {
+namespace {
+
+using cutroom::testing::CutroomBinary;
+using cutroom::testing::ReadFile;
+using cutroom::testing::SourceDir;
+using cutroom::testing::TempDir;
+using cutroom::testing::WriteFile;
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Starts the binary with args; stdout/stderr go to log_path.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* log = std::fopen(log_path.c_str(), "w");
+    ::dup2(fileno(log), 1);
+    ::dup2(fileno(log), 2);
+    std::vector<char*> argv;
+    std::string bin = CutroomBinary();
+    argv.push_back(bin.data());
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Status Cutroom(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv = {CutroomBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, out);
+}
+
+TEST(Readme, CiRunsTheReadmesTestCommandVerbatim) {
+  std::string readme = ReadFile(SourceDir() + "/README.md");
+  std::string ci = ReadFile(SourceDir() + "/.ci/run");
+  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(ci.empty());
+  // The README's set-up commands are the first two lines of its first code block.
+  auto start = readme.find("```");
+  ASSERT_NE(start, std::string::npos);
+  start = readme.find('\n', start) + 1;
+  auto end = readme.find("```", start);
+  std::istringstream block(readme.substr(start, end - start));
+  std::vector<std::string> commands;
+  for (std::string line; std::getline(block, line);) {
+    if (!line.empty() && line[0] != '#') commands.push_back(line);
+  }
+  ASSERT_EQ(commands.size(), 2u) << "the README opens with exactly two commands";
+  EXPECT_NE(commands[0].find("cutroom run --sample"), std::string::npos);
+  EXPECT_NE(ci.find(commands[1]), std::string::npos) << ".ci/run must run: " << commands[1];
+}
+
+TEST(Serve, AnswersHealthzAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  int port = FreePort();
+  pid_t pid = Spawn({"serve", "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir", dir.path(),
+                     "--log-format", "json"},
+                    dir.File("serve.log"));
+  httplib::Client client("127.0.0.1", port);
+  int status = 0;
+  for (int i = 0; i < 300 && status == 0; ++i) {
+    if (auto r = client.Get("/healthz")) {
+      status = r->status;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_EQ(status, 200) << ReadFile(dir.File("serve.log"));
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0) << ReadFile(dir.File("serve.log"));
+  std::string log = ReadFile(dir.File("serve.log"));
+  EXPECT_NE(log.find("\"path\":\"/healthz\""), std::string::npos) << log;  // JSON access log
+  EXPECT_NE(log.find("SIGTERM"), std::string::npos);
+}
+
+TEST(Serve, RefusesACorruptDatabaseAndLeavesItUntouched) {
+  TempDir dir;
+  std::string junk = "definitely not an SQLite database" + std::string(5000, '#');
+  WriteFile(dir.File("cutroom.db"), junk);
+  std::string out;
+  Status st = Cutroom({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path()}, &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(out.find("not a cutroom database"), std::string::npos) << out;
+  EXPECT_EQ(ReadFile(dir.File("cutroom.db")), junk);
+}
+
+TEST(Serve, RefusesANetworkAddressWithoutKeys) {
+  TempDir dir;
+  std::string out;
+  Status st = Cutroom({"serve", "--listen", "0.0.0.0:" + std::to_string(FreePort()), "--data-dir", dir.path()}, &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(out.find("cutroom keys create --owner"), std::string::npos) << out;
+}
+
+TEST(Keys, CreatePrintsTheKeyOnceAndListShowsOnlyItsPrefix) {
+  TempDir dir;
+  std::string out;
+  ASSERT_OK(Cutroom({"keys", "create", "--owner", "alice", "--data-dir", dir.path()}, &out));
+  auto pos = out.find("cr_");
+  ASSERT_NE(pos, std::string::npos) << out;
+  std::string key = out.substr(pos, out.find('\n', pos) - pos);
+  std::string listed;
+  ASSERT_OK(Cutroom({"keys", "list", "--data-dir", dir.path()}, &listed));
+  EXPECT_NE(listed.find(key.substr(0, 11)), std::string::npos) << listed;
+  EXPECT_EQ(listed.find(key), std::string::npos) << "the full key must never be shown again";
+}
+
+TEST(Config, ShowPrintsEffectiveValuesWithTheirSources) {
+  TempDir dir;
+  WriteFile(dir.File("c.toml"), "[workers]\ncount = 3\n");
+  std::string out;
+  ASSERT_OK(Cutroom({"--config", dir.File("c.toml"), "config", "show", "--listen", "127.0.0.1:9999"}, &out));
+  EXPECT_NE(out.find("127.0.0.1:9999"), std::string::npos) << out;
+  EXPECT_NE(out.find("# flag"), std::string::npos);
+  EXPECT_NE(out.find("# file"), std::string::npos);
+  std::string bad;
+  EXPECT_FALSE(Cutroom({"config", "show", "--set", "server.nope=1"}, &bad).ok());
+  EXPECT_NE(bad.find("unknown config key 'server.nope'"), std::string::npos) << bad;
+}
+
+TEST(Migrate, IsIdempotentAndReportsTheVersion) {
+  TempDir dir;
+  std::string first, second;
+  ASSERT_OK(Cutroom({"migrate", "--data-dir", dir.path()}, &first));
+  EXPECT_NE(first.find("applied 0001_initial"), std::string::npos) << first;
+  ASSERT_OK(Cutroom({"migrate", "--data-dir", dir.path()}, &second));
+  EXPECT_NE(second.find("up to date"), std::string::npos) << second;
+}
+
+TEST(Run, SampleIsMadeIngestedAndSummarised) {
+  TempDir dir;
+  std::string out;
+  Status st = Cutroom({"run", "--sample", "--data-dir", dir.File("data"), "--out", dir.File("out")}, &out);
+  ASSERT_OK(st);
+  EXPECT_NE(out.find("vid_"), std::string::npos) << out;
+  EXPECT_NE(out.find("video (video/mp4, mp4)"), std::string::npos) << out;
+  EXPECT_NE(out.find("640x360"), std::string::npos) << out;
+  EXPECT_NE(out.find("status       ready"), std::string::npos) << out;
+}
+
+TEST(Ingest, RefusesNonMediaAndKeepsNothing) {
+  TempDir dir;
+  WriteFile(dir.File("fake.mp4"), "<html>this is a web page, not a video</html>");
+  std::string out;
+  EXPECT_FALSE(Cutroom({"ingest", dir.File("fake.mp4"), "--data-dir", dir.File("data")}, &out).ok());
+  EXPECT_NE(out.find("not a media file"), std::string::npos) << out;
+  std::string media_dir = dir.File("data/blobs/media");
+  EXPECT_FALSE(std::filesystem::exists(media_dir) && !std::filesystem::is_empty(media_dir));
+}
+
+}  // namespace
+}  // namespace cutroom
