@@ -13,7 +13,9 @@ void SetCurrentRequestId(std::string id) { t_request_id = std::move(id); }
 ApiError ApiErrorFromStatus(const Status& status) {
   switch (status.code()) {
     case StatusCode::kNotFound: return {404, "not_found", status.message()};
-    case StatusCode::kInvalidArgument: return {400, "invalid_argument", status.message()};
+    case StatusCode::kInvalidArgument:
+      if (ingest::IsUnsupportedMedia(status)) return {415, "unsupported_media_type", status.message()};
+      return {400, "invalid_argument", status.message()};
     case StatusCode::kUnauthenticated: return {401, "unauthenticated", status.message()};
     case StatusCode::kPermissionDenied: return {403, "forbidden", status.message()};
     case StatusCode::kAlreadyExists: return {409, "conflict", status.message()};

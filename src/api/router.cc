@@ -99,6 +99,14 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
     if (!st.ok()) WriteError(res, ApiErrorFromStatus(st));
     return;
   }
+  if (!allowed.empty() && req.method == "OPTIONS") {
+    // A CORS preflight for a route that exists under other methods.
+    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", kCorsAllowedHeaders);
+    res.set_header("Access-Control-Max-Age", "86400");
+    res.status = 204;
+    return;
+  }
   if (!allowed.empty()) {
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;

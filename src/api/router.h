@@ -27,6 +27,11 @@
 
 namespace cutroom::api {
 
+// Request headers browsers may send cross-origin (tus headers included).
+inline constexpr const char* kCorsAllowedHeaders =
+    "Authorization, Content-Type, Origin, X-Requested-With, X-Request-Id, X-HTTP-Method-Override, Upload-Length, "
+    "Upload-Offset, Tus-Resumable, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Checksum";
+
 struct RequestContext {
   const httplib::Request& req;
   httplib::Response& res;

@@ -11,6 +11,11 @@ namespace {
 
 thread_local int64_t t_request_start_us = 0;
 
+constexpr const char* kExposedHeaders =
+    "Upload-Offset, Location, Upload-Length, Upload-Expires, Upload-Metadata, Upload-Defer-Length, Upload-Concat, "
+    "Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, Tus-Checksum-Algorithm, Cutroom-Video-Id, "
+    "X-Request-Id";
+
 bool IsSaneRequestId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -46,7 +51,59 @@ ApiServer::ApiServer(ServerDeps deps)
   RegisterRoutes();
 }
 
-ApiServer::~ApiServer() { Stop(); }
+ApiServer::~ApiServer() {
+  Stop();
+  if (sweeper_.joinable()) sweeper_.join();
+  if (imports_) imports_->Shutdown();
+}
+
+Status ApiServer::InitIngest() {
+  std::vector<std::string> allowlist;
+  std::string list = deps_.config->GetString("ingest.url_allowlist");
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t comma = list.find(',', i);
+    if (comma == std::string::npos) comma = list.size();
+    std::string entry = list.substr(i, comma - i);
+    entry.erase(0, entry.find_first_not_of(' '));
+    entry.erase(entry.find_last_not_of(' ') + 1);
+    if (!entry.empty()) allowlist.push_back(entry);
+    i = comma + 1;
+  }
+  auto policy = ingest::AddressPolicy::Create(deps_.config->GetBool("ingest.allow_private_urls"), allowlist);
+  if (!policy.ok()) return policy.status().WithContext("ingest.url_allowlist");
+  fetcher_ = std::make_unique<ingest::UrlFetcher>(std::move(policy).value());
+  importer_ = std::make_unique<ingest::UrlImporter>(&ingest_, fetcher_.get());
+  ingest::TusOptions tus;
+  tus.staging_dir = deps_.config->GetString("storage.data_dir") + "/uploads";
+  tus.max_size = static_cast<uint64_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
+  tus.expiry_ms = deps_.config->GetInt("ingest.upload_expiry_s") * 1000;
+  tus_ = std::make_unique<ingest::TusService>(&ingest_, tus);
+  CUTROOM_RETURN_IF_ERROR(tus_->Init());
+  imports_ = std::make_unique<ThreadPool>(
+      static_cast<size_t>(std::max<int64_t>(1, deps_.config->GetInt("ingest.import_workers"))));
+  // Imports that were running when the process last stopped cannot resume.
+  CUTROOM_ASSIGN_OR_RETURN(
+      int64_t interrupted,
+      deps_.db->Execute("UPDATE media SET status = 'failed', error = 'the server stopped during the import; import "
+                        "the URL again', updated_at = ? WHERE source_type = 'url' AND status IN ('pending', "
+                        "'uploading')",
+                        {FormatTimestamp(deps_.env->NowMs())}));
+  if (interrupted) spdlog::warn("marked {} interrupted URL import(s) failed", interrupted);
+  return Status::Ok();
+}
+
+void ApiServer::SweepLoop() {
+  auto interval = std::chrono::seconds(std::max<int64_t>(1, deps_.config->GetInt("ingest.sweep_interval_s")));
+  std::unique_lock lock(sweep_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    auto swept = tus_->SweepExpired();
+    if (!swept.ok()) spdlog::warn("upload sweep failed: {}", swept.status().ToString());
+    lock.lock();
+    sweep_cv_.wait_for(lock, interval, [this] { return stopping_.load(); });
+  }
+}
 
 Result<std::string> ApiServer::Authenticate(const httplib::Request& req) {
   std::string header = req.get_header_value("Authorization");
@@ -112,6 +169,8 @@ void ApiServer::RegisterRoutes() {
                  return Status::Ok();
                }});
   RegisterVideoRoutes();
+  RegisterUploadRoutes();
+  RegisterTusRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {
@@ -125,9 +184,12 @@ Status ApiServer::Bind(const std::string& host, int port) {
     }
   }
   host_ = host;
+  CUTROOM_RETURN_IF_ERROR(InitIngest());
   size_t max_upload = static_cast<size_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
   size_t max_body = static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes"));
-  http_->set_payload_max_length(std::max(max_upload, max_body));
+  // Routes enforce their own limits (and answer 413 in the JSON shape);
+  // the library's limit is only a backstop above the largest of them.
+  http_->set_payload_max_length(std::max(max_upload + (1 << 20), max_body));
   int threads = static_cast<int>(std::max<int64_t>(2, deps_.config->GetInt("server.threads")));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_read_timeout(60, 0);
@@ -141,6 +203,11 @@ Status ApiServer::Bind(const std::string& host, int port) {
     SetCurrentRequestId(id);
     t_request_start_us = env->MonotonicMicros();
     res.set_header("X-Request-Id", id);
+    // CORS on every response, errors included: keys travel in the
+    // Authorization header, never in cookies, so any origin may call.
+    res.set_header("Access-Control-Allow-Origin", "*");
+    res.set_header("Access-Control-Expose-Headers", kExposedHeaders);
+    if (req.path.rfind("/api/uploads", 0) == 0) res.set_header("Tus-Resumable", "1.0.0");
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http_->set_error_handler(httplib::Server::HandlerWithResponse(
@@ -192,11 +259,26 @@ Status ApiServer::Bind(const std::string& host, int port) {
 Status ApiServer::Run() {
   spdlog::info("listening on http://{}:{} ({} mode)", host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_,
                port_, loopback_ ? "local" : "network");
-  if (!http_->listen_after_bind()) return Status::IOError("HTTP server stopped with an error");
+  stopping_ = false;
+  sweeper_ = std::thread([this] { SweepLoop(); });
+  bool ok = http_->listen_after_bind();
+  {
+    std::lock_guard lock(sweep_mu_);
+    stopping_ = true;
+  }
+  sweep_cv_.notify_all();
+  sweeper_.join();
+  if (imports_) imports_->Shutdown();
+  if (!ok) return Status::IOError("HTTP server stopped with an error");
   return Status::Ok();
 }
 
 void ApiServer::Stop() {
+  {
+    std::lock_guard lock(sweep_mu_);
+    stopping_ = true;  // also cancels running URL imports
+  }
+  sweep_cv_.notify_all();
   if (http_ && http_->is_running()) http_->stop();
 }
 

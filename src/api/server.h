@@ -17,7 +17,10 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "db/database.h"
+#include "core/thread_pool.h"
 #include "ingest/ingest_service.h"
+#include "ingest/tus_service.h"
+#include "ingest/url_import.h"
 #include "storage/blob_store.h"
 
 namespace cutroom::api {
@@ -48,11 +51,24 @@ class ApiServer {
  private:
   void RegisterRoutes();
   void RegisterVideoRoutes();
+  void RegisterUploadRoutes();
+  void RegisterTusRoutes();
   Result<std::string> Authenticate(const httplib::Request& req);
+  // Sets up URL import and tus (they need configuration that can be wrong).
+  Status InitIngest();
+  void SweepLoop();
 
   ServerDeps deps_;
   KeyService keys_;
   ingest::IngestService ingest_;
+  std::unique_ptr<ingest::UrlFetcher> fetcher_;
+  std::unique_ptr<ingest::UrlImporter> importer_;
+  std::unique_ptr<ingest::TusService> tus_;
+  std::unique_ptr<ThreadPool> imports_;
+  std::atomic<bool> stopping_{false};
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  std::thread sweeper_;
   Router router_;
   std::unique_ptr<httplib::Server> http_;
   std::string host_;

@@ -179,6 +179,11 @@ class PosixEnv : public Env {
     return Status::Ok();
   }
 
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) return PosixError("truncate " + path, errno);
+    return Status::Ok();
+  }
+
   Status SyncDir(const std::string& dir) override {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) return PosixError("open dir " + dir, errno);

@@ -68,6 +68,8 @@ class Env {
   virtual Status CreateDirs(const std::string& path) = 0;      // mkdir -p
   virtual Status RemoveFile(const std::string& path) = 0;      // NotFound if absent
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Cuts or extends a file to size bytes.
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual Status SyncDir(const std::string& dir) = 0;          // fsync a directory entry
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   // Bytes available to an unprivileged writer on the filesystem holding path.
@@ -102,6 +104,7 @@ class EnvWrapper : public Env {
   Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
   Status RenameFile(const std::string& f, const std::string& t) override { return target_->RenameFile(f, t); }
+  Status TruncateFile(const std::string& p, uint64_t n) override { return target_->TruncateFile(p, n); }
   Status SyncDir(const std::string& d) override { return target_->SyncDir(d); }
   Result<std::vector<std::string>> ListDir(const std::string& d) override { return target_->ListDir(d); }
   Result<uint64_t> FreeSpace(const std::string& p) override { return target_->FreeSpace(p); }

@@ -91,33 +91,109 @@ int RotationOf(const AVStream* st) {
 
 double Rational(AVRational r) { return r.den ? static_cast<double>(r.num) / r.den : 0.0; }
 
+
+struct AvioContextFreer {
+  void operator()(AVIOContext* ctx) const {
+    if (!ctx) return;
+    av_freep(&ctx->buffer);
+    avio_context_free(&ctx);
+  }
+};
+
+int ReadSource(void* opaque, uint8_t* buf, int size) {
+  auto* io = static_cast<std::pair<RandomAccessSource*, int64_t>*>(opaque);
+  auto n = io->first->ReadAt(static_cast<uint64_t>(io->second), buf, static_cast<size_t>(size));
+  if (!n.ok()) return AVERROR(EIO);
+  if (*n == 0) return AVERROR_EOF;
+  io->second += static_cast<int64_t>(*n);
+  return static_cast<int>(*n);
+}
+
+int64_t SeekSource(void* opaque, int64_t offset, int whence) {
+  auto* io = static_cast<std::pair<RandomAccessSource*, int64_t>*>(opaque);
+  whence &= ~AVSEEK_FORCE;
+  if (whence == AVSEEK_SIZE) {
+    auto size = io->first->Size();
+    return size.ok() ? static_cast<int64_t>(*size) : AVERROR(ENOSYS);
+  }
+  int64_t base = 0;
+  if (whence == SEEK_CUR) base = io->second;
+  else if (whence == SEEK_END) {
+    auto size = io->first->Size();
+    if (!size.ok()) return AVERROR(ENOSYS);
+    base = static_cast<int64_t>(*size);
+  } else if (whence != SEEK_SET) {
+    return AVERROR(EINVAL);
+  }
+  if (base + offset < 0) return AVERROR(EINVAL);
+  io->second = base + offset;
+  return io->second;
+}
+
+Result<ProbeResult> Inspect(AVFormatContext* raw_ctx, const std::string& what, const ProbeOptions& options);
+
 }  // namespace
 
-Result<ProbeResult> ProbeMedia(const std::string& path_or_url, const ProbeOptions& options) {
+Result<ProbeResult> ProbeMedia(const std::string& path, const ProbeOptions& options) {
   InitAvLogging();
-  bool is_url = path_or_url.rfind("http://", 0) == 0 || path_or_url.rfind("https://", 0) == 0;
   AVDictionary* raw_opts = nullptr;
   av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
-  av_dict_set(&raw_opts, "protocol_whitelist", is_url ? "http,https,tls,tcp" : "file", 0);
-  if (is_url) {
-    av_dict_set_int(&raw_opts, "rw_timeout", options.network_timeout_us, 0);
-    av_dict_set_int(&raw_opts, "reconnect", 1, 0);
-  }
+  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
   std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
-
   AVFormatContext* raw = nullptr;
-  int rc = avformat_open_input(&raw, path_or_url.c_str(), nullptr, &raw_opts);
+  // "file:" keeps a path that looks like a URL from selecting a protocol.
+  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
   opts.release();
   opts.reset(raw_opts);
   if (rc < 0) {
     if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
       return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
     }
-    return AvError(rc, "open media");
+    return AvError(rc, "open " + path);
   }
-  FormatContextPtr fmt(raw);
-  rc = avformat_find_stream_info(fmt.get(), nullptr);
-  if (rc < 0) return AvError(rc, "read stream info");
+  return Inspect(raw, path, options);
+}
+
+Result<ProbeResult> ProbeMediaSource(RandomAccessSource& source, const ProbeOptions& options) {
+  InitAvLogging();
+  constexpr int kBufferSize = 64 * 1024;
+  std::pair<RandomAccessSource*, int64_t> io{&source, 0};
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (!buffer) return Status::ResourceExhausted("out of memory");
+  std::unique_ptr<AVIOContext, AvioContextFreer> avio(
+      avio_alloc_context(buffer, kBufferSize, 0, &io, ReadSource, nullptr, SeekSource));
+  if (!avio) {
+    av_free(buffer);
+    return Status::ResourceExhausted("out of memory");
+  }
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) return Status::ResourceExhausted("out of memory");
+  raw->pb = avio.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  AVDictionary* raw_opts = nullptr;
+  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
+  av_dict_set(&raw_opts, "protocol_whitelist", "", 0);
+  std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
+  int rc = avformat_open_input(&raw, "", nullptr, &raw_opts);  // frees raw on failure
+  opts.release();
+  opts.reset(raw_opts);
+  if (rc < 0) {
+    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
+      return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
+    }
+    return AvError(rc, "open remote media");
+  }
+  // The format context must close before the AVIO context it reads from.
+  auto result = Inspect(raw, "remote media", options);
+  return result;
+}
+
+namespace {
+
+Result<ProbeResult> Inspect(AVFormatContext* raw_ctx, const std::string& what, const ProbeOptions& options) {
+  FormatContextPtr fmt(raw_ctx);
+  int rc = avformat_find_stream_info(fmt.get(), nullptr);
+  if (rc < 0) return AvError(rc, "read stream info of " + what);
 
   ProbeResult out;
   out.format_name = fmt->iformat->name;
@@ -192,4 +268,5 @@ Result<ProbeResult> ProbeMedia(const std::string& path_or_url, const ProbeOption
   return out;
 }
 
+}  // namespace
 }  // namespace cutroom::media

@@ -2,8 +2,8 @@
 //
 // The file name and any client-declared type are ignored: the demuxer's
 // probe of the bytes decides. Dimensions are display dimensions (rotation
-// and sample aspect ratio applied). Works on local paths and, for URL
-// references, on http(s) URLs.
+// and sample aspect ratio applied). Works on local paths and, through a
+// RandomAccessSource, on remote references.
 // Thread-safety: ProbeMedia is reentrant.
 #pragma once
 
@@ -39,13 +39,23 @@ struct ProbeResult {
 struct ProbeOptions {
   // Refuse frames larger than this (decompression bombs in headers).
   int64_t max_pixels = 16384LL * 16384LL;
-  // Network timeouts for URL references, microseconds.
-  int64_t network_timeout_us = 15'000'000;
+};
+
+// Bytes that libavformat reads through cutroom's own I/O instead of its
+// protocols: remote references are read through the SSRF-safe fetcher.
+class RandomAccessSource {
+ public:
+  virtual ~RandomAccessSource() = default;
+  // Reads up to n bytes at offset; 0 at the end.
+  virtual Result<size_t> ReadAt(uint64_t offset, void* buf, size_t n) = 0;
+  virtual Result<uint64_t> Size() = 0;
 };
 
 // InvalidArgument ("not a media file") when no demuxer recognises the
 // content or it has no audio, video or image stream; NotFound for a missing
-// file.
-Result<ProbeResult> ProbeMedia(const std::string& path_or_url, const ProbeOptions& options = {});
+// file. Only local files are opened directly (libavformat's network
+// protocols are never used: they cannot be held to cutroom's address policy).
+Result<ProbeResult> ProbeMedia(const std::string& path, const ProbeOptions& options = {});
+Result<ProbeResult> ProbeMediaSource(RandomAccessSource& source, const ProbeOptions& options = {});
 
 }  // namespace cutroom::media

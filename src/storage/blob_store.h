@@ -62,6 +62,10 @@ class BlobStore {
   virtual Status CheckWritable() = 0;
   // A filesystem path libav* can open directly, or NotSupported.
   virtual Result<std::string> LocalPath(const std::string& key) = 0;
+  // Moves a complete local file (already fsynced by the caller) into the
+  // store under key, atomically; the file is gone from local_path on
+  // success. Renames when both are on one filesystem, copies otherwise.
+  virtual Status AdoptFile(const std::string& local_path, const std::string& key) = 0;
   virtual std::string Describe() const = 0;
 };
 

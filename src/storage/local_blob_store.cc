@@ -1,6 +1,7 @@
 // Local-disk BlobStore: blobs are files under a root directory; writers
 // stage under <root>/.staging and rename into place on Commit.
 #include <filesystem>
+#include <vector>
 
 #include "storage/blob_store.h"
 
@@ -117,6 +118,29 @@ class LocalBlobStore : public BlobStore {
   }
 
   std::string Describe() const override { return "file://" + root_; }
+
+  Status AdoptFile(const std::string& local_path, const std::string& key) override {
+    CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
+    std::string target = PathOf(key);
+    std::string dir = ParentDir(target);
+    CUTROOM_RETURN_IF_ERROR(env_->CreateDirs(dir));
+    Status renamed = env_->RenameFile(local_path, target);
+    if (renamed.ok()) return env_->SyncDir(dir);
+    // Another filesystem (EXDEV) or similar: copy through a writer, which
+    // keeps the publish atomic, then drop the source.
+    CUTROOM_ASSIGN_OR_RETURN(auto in, env_->NewReadableFile(local_path));
+    CUTROOM_ASSIGN_OR_RETURN(auto writer, NewWriter(key));
+    std::vector<char> buf(1 << 20);
+    uint64_t offset = 0;
+    while (true) {
+      CUTROOM_ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.data(), buf.size()));
+      if (n == 0) break;
+      CUTROOM_RETURN_IF_ERROR(writer->Append(buf.data(), n));
+      offset += n;
+    }
+    CUTROOM_RETURN_IF_ERROR(writer->Commit());
+    return env_->RemoveFile(local_path);
+  }
 
  private:
   std::string StagingDir() const { return root_ + "/.staging"; }

@@ -6,9 +6,16 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <thread>
 
 #include "api/server.h"
+#include "core/fake_env.h"
 #include "db/migrations.h"
 #include "db/tables.h"
 #include "ingest/ingest_service.h"
@@ -23,6 +30,7 @@ class ServerFixture : public ::testing::Test {
     ASSERT_OK(config_.Set("storage.data_dir", dir_.path()));
     ASSERT_OK(config_.Set("server.max_body_bytes", "4096"));
     ConfigureExtra(config_);
+    env_ = &fake_env_;
     auto db = db::Database::Open(config_.GetString("database.url"), env_, {});
     ASSERT_OK(db.status());
     db_ = std::move(db).value();
@@ -38,9 +46,72 @@ class ServerFixture : public ::testing::Test {
     for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
-  void TearDown() override {
+  void TearDown() override { StopServer(); }
+
+  void StopServer() {
     if (server_) server_->Stop();
     if (thread_.joinable()) thread_.join();
+  }
+
+  // A new server over the same data directory, as after a restart.
+  void RestartServer() {
+    StopServer();
+    server_.reset();
+    server_ = std::make_unique<ApiServer>(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+    ASSERT_OK(server_->Bind("127.0.0.1", 0));
+    thread_ = std::thread([this] { run_status_ = server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+    for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  int64_t CountRows(const std::string& table) {
+    auto rows = db_->Query("SELECT COUNT(*) AS n FROM " + table, {});
+    return rows.ok() ? rows->Int(0, "n").value_or(-1) : -1;
+  }
+
+  // Sends raw bytes on a new connection and returns whatever the server
+  // answers before closing or going quiet for timeout_ms.
+  std::string RawRequest(const std::string& bytes, int timeout_ms = 2000) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return "";
+    }
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      if (out.find("\r\n\r\n") != std::string::npos) {
+        auto cl = out.find("Content-Length: ");
+        auto end = out.find("\r\n\r\n");
+        if (cl != std::string::npos && cl < end) {
+          size_t len = std::strtoul(out.c_str() + cl + 16, nullptr, 10);
+          if (out.size() >= end + 4 + len) break;
+        }
+      }
+    }
+    ::close(fd);
+    return out;
+  }
+
+  // Files under dir, recursively (staging leftovers show up here).
+  static size_t FilesUnder(const std::string& dir) {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) ++n;
+    }
+    return n;
   }
 
   virtual void ConfigureExtra(Config&) {}
@@ -78,7 +149,9 @@ class ServerFixture : public ::testing::Test {
   }
 
   cutroom::testing::TempDir dir_;
-  Env* env_ = Env::Default();
+  // A fake clock (tests expire uploads by advancing it) over the real disk.
+  FakeEnv fake_env_{Env::Default()->NowMs()};
+  Env* env_ = &fake_env_;
   IdGenerator ids_{env_};
   Config config_ = Config::Defaults();
   std::unique_ptr<db::Database> db_;

@@ -28,6 +28,8 @@ std::string SharedData(const std::string& relative) {
   return std::filesystem::exists(path) ? path : "";
 }
 
+std::string TestMedia(const std::string& name) { return std::string(CUTROOM_TEST_MEDIA_DIR) + "/" + name; }
+
 std::string SourceDir() { return CUTROOM_SOURCE_DIR; }
 std::string CutroomBinary() { return CUTROOM_BINARY; }
 

@@ -26,6 +26,8 @@ class TempDir {
 
 // ../shared/data/<relative>, or "" when the shared data is not present.
 std::string SharedData(const std::string& relative);
+// A file made by make_test_media.sh (small.mp4, tone.wav, still.png).
+std::string TestMedia(const std::string& name);
 std::string SourceDir();
 std::string CutroomBinary();
 

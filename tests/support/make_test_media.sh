@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Makes the small synthetic media the C++ tests share, once per build tree:
+# later runs find the files and return at once. Needs ffmpeg.
+set -euo pipefail
+out="${1:?usage: make_test_media.sh OUTDIR}"
+stamp="$out/.version-2"
+[ -f "$stamp" ] && exit 0
+mkdir -p "$out"
+tmp="$(mktemp -d "$out/.tmp.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+# 4 s, 320x180, H.264 + AAC, index at the end (as cameras write it).
+ff -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 \
+   -t 4 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 25 -c:a aac -b:a 64k "$tmp/small.mp4"
+ff -f lavfi -i sine=frequency=300:sample_rate=16000 -t 2 -ac 1 "$tmp/tone.wav"
+ff -f lavfi -i testsrc2=size=320x180 -frames:v 1 "$tmp/still.png"
+mv "$tmp"/* "$out"/
+touch "$stamp"
