@@ -58,21 +58,8 @@ ApiServer::~ApiServer() {
 }
 
 Status ApiServer::InitIngest() {
-  std::vector<std::string> allowlist;
-  std::string list = deps_.config->GetString("ingest.url_allowlist");
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t comma = list.find(',', i);
-    if (comma == std::string::npos) comma = list.size();
-    std::string entry = list.substr(i, comma - i);
-    entry.erase(0, entry.find_first_not_of(' '));
-    entry.erase(entry.find_last_not_of(' ') + 1);
-    if (!entry.empty()) allowlist.push_back(entry);
-    i = comma + 1;
-  }
-  auto policy = ingest::AddressPolicy::Create(deps_.config->GetBool("ingest.allow_private_urls"), allowlist);
-  if (!policy.ok()) return policy.status().WithContext("ingest.url_allowlist");
-  fetcher_ = std::make_unique<ingest::UrlFetcher>(std::move(policy).value());
+  CUTROOM_ASSIGN_OR_RETURN(auto policy, ingest::AddressPolicy::FromConfig(*deps_.config));
+  fetcher_ = std::make_unique<ingest::UrlFetcher>(std::move(policy));
   importer_ = std::make_unique<ingest::UrlImporter>(&ingest_, fetcher_.get());
   ingest::TusOptions tus;
   tus.staging_dir = deps_.config->GetString("storage.data_dir") + "/uploads";
@@ -193,6 +180,8 @@ Status ApiServer::Bind(const std::string& host, int port) {
   int threads = static_cast<int>(std::max<int64_t>(2, deps_.config->GetInt("server.threads")));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_read_timeout(60, 0);
+  // Idle keep-alive connections hold a worker (and delay shutdown) this long.
+  http_->set_keep_alive_timeout(2);
   http_->set_write_timeout(60, 0);
 
   Env* env = deps_.env;

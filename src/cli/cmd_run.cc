@@ -12,6 +12,7 @@
 #include "core/subprocess.h"
 #include "db/rows.h"
 #include "ingest/ingest_service.h"
+#include "ingest/url_import.h"
 
 namespace cutroom::cli {
 namespace {
@@ -103,33 +104,53 @@ void PrintMediaSummary(const db::MediaRow& m) {
   line("status", m.status);
 }
 
-Result<db::MediaRow> IngestPath(Runtime& rt, const std::string& path, const std::string& title) {
+bool IsUrl(const std::string& input) {
+  return input.rfind("http://", 0) == 0 || input.rfind("https://", 0) == 0 || input.find("://") != std::string::npos;
+}
+
+// Ingests a local file or a URL through the same service the API uses.
+Result<db::MediaRow> Ingest(Runtime& rt, const std::string& input, const std::string& title, bool reference) {
   ingest::IngestService service({rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(),
                                  static_cast<uint64_t>(rt.config.GetInt("ingest.max_upload_bytes"))});
   ingest::IngestRequest req;
   req.owner_id = db::kLocalOwnerId;
   req.title = title;
-  auto size = rt.env->FileSize(path);
-  auto progress = std::make_shared<ProgressLine>("ingest", size.ok() ? *size : 0);
-  req.on_progress = [progress](uint64_t done) { progress->Update(done); };
-  return service.IngestLocalFile(path, req);
+  if (!IsUrl(input)) {
+    if (reference) return Status::InvalidArgument("--reference needs a URL");
+    auto size = rt.env->FileSize(input);
+    auto progress = std::make_shared<ProgressLine>("ingest", size.ok() ? *size : 0);
+    req.on_progress = [progress](uint64_t done) { progress->Update(done); };
+    return service.IngestLocalFile(input, req);
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto policy, ingest::AddressPolicy::FromConfig(rt.config));
+  ingest::UrlFetcher fetcher(std::move(policy));
+  ingest::UrlImporter importer(&service, &fetcher);
+  CUTROOM_RETURN_IF_ERROR(importer.Preflight(input));
+  req.source_url = input;
+  if (reference) return importer.Reference(input, req);
+  req.source_type = "url";
+  req.original_filename = ingest::FilenameFromUrl(input);
+  CUTROOM_ASSIGN_OR_RETURN(auto pending, service.CreatePending(req));
+  req.existing_video_id = pending.video_id;
+  std::shared_ptr<ProgressLine> bar;
+  return importer.Import(input, req, nullptr, [&bar](uint64_t done, uint64_t total) {
+    if (!bar && total) bar = std::make_shared<ProgressLine>("download", total);
+    if (bar) bar->Update(done);
+  });
 }
 
 }  // namespace
 
 void AddRunCommand(CLI::App& app, CommandTable& table) {
-  auto* sub = app.add_subcommand("run", "run the main job on a file: ingest and probe it (more stages to come)");
+  auto* sub = app.add_subcommand("run", "run the main job on a file or URL: ingest and probe it (more stages to come)");
   auto input = std::make_shared<std::string>();
   auto sample = std::make_shared<bool>(false);
   auto out_dir = std::make_shared<std::string>("./cutroom-out");
-  sub->add_option("INPUT", *input, "a local media file");
+  sub->add_option("INPUT", *input, "a local media file or an http(s) URL");
   sub->add_flag("--sample", *sample, "make a short sample video first (ffmpeg + espeak-ng) and run on it");
   sub->add_option("--out", *out_dir, "output directory")->capture_default_str();
   table.Add(sub, [input, sample, out_dir](Runtime& rt) {
     if (*sample == !input->empty()) return ReportError(Status::InvalidArgument("give either INPUT or --sample"));
-    if (input->rfind("http://", 0) == 0 || input->rfind("https://", 0) == 0) {
-      return ReportError(Status::NotSupported("URL input is not supported yet; download the file and pass its path"));
-    }
     std::string path = *input;
     if (*sample) {
       std::cerr << "making a sample video in " << *out_dir << " ...\n";
@@ -139,7 +160,7 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
     }
     Status st = OpenRuntime(rt);
     if (!st.ok()) return ReportError(st);
-    auto media = IngestPath(rt, path, *sample ? "cutroom sample" : "");
+    auto media = Ingest(rt, path, *sample ? "cutroom sample" : "", false);
     if (!media.ok()) return ReportError(media.status().WithContext(path));
     PrintMediaSummary(*media);
     return 0;
@@ -147,15 +168,17 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
 }
 
 void AddIngestCommand(CLI::App& app, CommandTable& table) {
-  auto* sub = app.add_subcommand("ingest", "store a local media file and probe it");
+  auto* sub = app.add_subcommand("ingest", "store a media file or URL and probe it");
   auto input = std::make_shared<std::string>();
   auto title = std::make_shared<std::string>();
-  sub->add_option("FILE", *input, "a local media file")->required();
+  auto reference = std::make_shared<bool>(false);
+  sub->add_option("INPUT", *input, "a local media file or an http(s) URL")->required();
   sub->add_option("--title", *title, "title (default: the file name)");
-  table.Add(sub, [input, title](Runtime& rt) {
+  sub->add_flag("--reference", *reference, "store only the URL (probed remotely); processing reads from it");
+  table.Add(sub, [input, title, reference](Runtime& rt) {
     Status st = OpenRuntime(rt);
     if (!st.ok()) return ReportError(st);
-    auto media = IngestPath(rt, *input, *title);
+    auto media = Ingest(rt, *input, *title, *reference);
     if (!media.ok()) return ReportError(media.status().WithContext(*input));
     PrintMediaSummary(*media);
     return 0;

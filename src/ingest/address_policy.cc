@@ -135,6 +135,24 @@ Result<AddressPolicy> AddressPolicy::Create(bool allow_private, const std::vecto
   return p;
 }
 
+Result<AddressPolicy> AddressPolicy::FromConfig(const Config& config) {
+  std::vector<std::string> allowlist;
+  std::string list = config.GetString("ingest.url_allowlist");
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t comma = list.find(',', i);
+    if (comma == std::string::npos) comma = list.size();
+    std::string entry = list.substr(i, comma - i);
+    entry.erase(0, entry.find_first_not_of(' '));
+    entry.erase(entry.find_last_not_of(' ') + 1);
+    if (!entry.empty()) allowlist.push_back(entry);
+    i = comma + 1;
+  }
+  auto policy = Create(config.GetBool("ingest.allow_private_urls"), allowlist);
+  if (!policy.ok()) return policy.status().WithContext("ingest.url_allowlist");
+  return policy;
+}
+
 Status AddressPolicy::Check(const sockaddr* addr) const {
   for (const Cidr& c : allowlist_) {
     if (addr->sa_family == AF_INET && c.family == AF_INET &&

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/result.h"
 
 namespace cutroom::ingest {
@@ -25,6 +26,8 @@ class AddressPolicy {
   // allow_private: ingest.allow_private_urls. allowlist: CIDRs allowed even
   // when not global ("192.168.1.0/24", "fd00::/8", "127.0.0.1").
   static Result<AddressPolicy> Create(bool allow_private, const std::vector<std::string>& allowlist);
+  // From ingest.allow_private_urls and ingest.url_allowlist (comma-separated).
+  static Result<AddressPolicy> FromConfig(const Config& config);
 
   // OK, or PermissionDenied naming the address and why it is refused.
   Status Check(const sockaddr* addr) const;

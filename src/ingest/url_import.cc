@@ -49,7 +49,8 @@ Status UrlImporter::Preflight(const std::string& url) const {
 }
 
 Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest request,
-                                         const std::atomic<bool>* cancel) const {
+                                         const std::atomic<bool>* cancel,
+                                         const std::function<void(uint64_t, uint64_t)>& progress) const {
   const std::string pending_id = request.existing_video_id;
   auto fail = [&](const Status& st) -> Status {
     if (!pending_id.empty()) {
@@ -79,6 +80,7 @@ Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest r
   TimestampMs last_report = 0;
   options.on_progress = [&](uint64_t received, uint64_t total) {
     if (cancel && cancel->load()) return false;
+    if (progress) progress(received, total);
     TimestampMs now = deps.env->NowMs();
     if (!pending_id.empty() && now - last_report >= 1000) {
       last_report = now;

@@ -27,8 +27,10 @@ class UrlImporter {
 
   // Downloads url into the pending row request.existing_video_id (or a new
   // row). On failure the pending row is marked failed with the error.
-  // cancel, when set to true, stops the download.
-  Result<db::MediaRow> Import(const std::string& url, IngestRequest request, const std::atomic<bool>* cancel) const;
+  // cancel, when set to true, stops the download; progress, when set, hears
+  // (bytes received, total or 0).
+  Result<db::MediaRow> Import(const std::string& url, IngestRequest request, const std::atomic<bool>* cancel,
+                              const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 
   // Probes url remotely and stores a reference row.
   Result<db::MediaRow> Reference(const std::string& url, IngestRequest request) const;

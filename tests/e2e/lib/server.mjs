@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: run the real cutroom binary on a free
 // loopback port with a fresh data dir, and make the test media once per run.
 //
-//   CUTROOM_BINARY          the binary to run (default /work/main/build/release/cutroom)
+//   CUTROOM_BINARY          the binary to run (default build/release/cutroom in this checkout)
 //   CUTROOM_TEST_MEDIA_DIR  where generated media is cached (default $TMPDIR/cutroom-test-media)
 //   CUTROOM_E2E_START_TIMEOUT_MS  how long to wait for /healthz (default 20000; raise it for sanitizer builds)
 //   CUTROOM_E2E_KEEP=1      keep each server's temp dir (data dir and log) after the test
@@ -12,11 +12,13 @@ import * as fsp from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export const CUTROOM_BINARY = process.env.CUTROOM_BINARY || '/work/main/build/release/cutroom';
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CUTROOM_BINARY = process.env.CUTROOM_BINARY || path.join(REPO_ROOT, 'build/release/cutroom');
 export const TEST_MEDIA_DIR = process.env.CUTROOM_TEST_MEDIA_DIR || path.join(os.tmpdir(), 'cutroom-test-media');
 const START_TIMEOUT_MS = Number(process.env.CUTROOM_E2E_START_TIMEOUT_MS || 20000);
 const STOP_TIMEOUT_MS = 10000;
