@@ -39,4 +39,26 @@ nlohmann::json VideoJson(const db::MediaRow& m) {
   };
 }
 
+nlohmann::json JobJson(const db::JobRow& j) {
+  return {
+      {"job_id", j.job_id},
+      {"kind", j.kind},
+      {"video_id", Opt(j.video_id)},
+      {"status", j.status},
+      {"progress", j.progress},
+      {"attempts", j.attempts},
+      {"max_attempts", j.max_attempts},
+      {"error", Opt(j.error)},
+      {"result", j.result},
+      {"params", j.params},
+      {"processing_id", Opt(j.processing_id)},
+      {"depends_on", j.depends_on},
+      {"cancel_requested", j.cancel_requested},
+      {"run_after", j.run_after},
+      {"created_at", j.created_at},
+      {"started_at", Opt(j.started_at)},
+      {"finished_at", Opt(j.finished_at)},
+  };
+}
+
 }  // namespace cutroom::api

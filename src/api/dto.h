@@ -10,4 +10,7 @@ namespace cutroom::api {
 // The video object. Carries "id" (same as video_id) for old clients.
 nlohmann::json VideoJson(const db::MediaRow& m);
 
+// The job object.
+nlohmann::json JobJson(const db::JobRow& j);
+
 }  // namespace cutroom::api

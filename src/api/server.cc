@@ -46,7 +46,8 @@ ApiServer::ApiServer(ServerDeps deps)
     : deps_(deps),
       keys_(deps.db, deps.env, deps.ids),
       ingest_(ingest::IngestDeps{deps.env, deps.db, deps.blobs, deps.ids,
-                                 static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes"))}),
+                                 static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes")),
+                                 [this](const db::MediaRow& media) { OnMediaReady(media); }}),
       http_(std::make_unique<httplib::Server>()) {
   RegisterRoutes();
 }
@@ -158,6 +159,8 @@ void ApiServer::RegisterRoutes() {
   RegisterVideoRoutes();
   RegisterUploadRoutes();
   RegisterTusRoutes();
+  RegisterJobRoutes();
+  RegisterAssetRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {

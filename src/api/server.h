@@ -21,6 +21,7 @@
 #include "ingest/ingest_service.h"
 #include "ingest/tus_service.h"
 #include "ingest/url_import.h"
+#include "jobs/job_queue.h"
 #include "storage/blob_store.h"
 
 namespace cutroom::api {
@@ -31,6 +32,9 @@ struct ServerDeps {
   db::Database* db;
   storage::BlobStore* blobs;
   IdGenerator* ids;
+  jobs::JobQueue* queue;
+  // Wakes this process's workers after an enqueue (may be empty).
+  std::function<void()> notify_workers;
 };
 
 class ApiServer {
@@ -53,6 +57,10 @@ class ApiServer {
   void RegisterVideoRoutes();
   void RegisterUploadRoutes();
   void RegisterTusRoutes();
+  void RegisterJobRoutes();
+  void RegisterAssetRoutes();
+  // Queues the thumbnails stage for newly ready media.
+  void OnMediaReady(const db::MediaRow& media);
   Result<std::string> Authenticate(const httplib::Request& req);
   // Sets up URL import and tus (they need configuration that can be wrong).
   Status InitIngest();

@@ -1,7 +1,8 @@
 // cutroom run FILE|--sample and cutroom ingest FILE.
 //
-// `run` is the main job without a server. Today it ingests and probes; the
-// analysis, clip and render stages join it as their issues land.
+// `run` is the main job without a server: ingest, then every analysis stage
+// built into this binary (today: thumbnails); the clip and render stages
+// join it as their issues land.
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include "db/rows.h"
 #include "ingest/ingest_service.h"
 #include "ingest/url_import.h"
+#include "jobs/pipeline.h"
+#include "db/tables.h"
 
 namespace cutroom::cli {
 namespace {
@@ -162,8 +165,31 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
     if (!st.ok()) return ReportError(st);
     auto media = Ingest(rt, path, *sample ? "cutroom sample" : "", false);
     if (!media.ok()) return ReportError(media.status().WithContext(path));
+    // Index: every analysis stage built into this binary, run here.
+    auto plan = jobs::EnqueuePipeline(*rt.queue, media->video_id, media->owner_id);
+    if (!plan.ok()) return ReportError(plan.status());
+    std::vector<std::string> job_ids;
+    std::vector<std::string> skipped;
+    for (const auto& p : *plan) {
+      if (p.skipped.empty()) {
+        job_ids.push_back(p.job_id);
+      } else {
+        skipped.push_back(p.stage + " (" + p.skipped + ")");
+      }
+    }
+    auto failed = RunJobsToCompletion(rt, job_ids);
+    if (!failed.ok()) return ReportError(failed.status());
     PrintMediaSummary(*media);
-    return 0;
+    db::Repositories repos(*rt.db, rt.env, rt.ids.get());
+    auto assets = repos.video_assets.List({.where = {{"video_id", media->video_id}}, .limit = 100});
+    if (assets.ok()) {
+      for (const auto& a : assets->items) {
+        auto file = rt.blobs->LocalPath(a.storage_key);
+        std::printf("  %-12s %s\n", a.kind.c_str(), file.ok() ? file->c_str() : a.storage_key.c_str());
+      }
+    }
+    for (const auto& s : skipped) std::printf("  %-12s %s\n", "not yet", s.c_str());
+    return *failed == 0 ? 0 : 1;
   });
 }
 

@@ -1,4 +1,4 @@
-// cutroom serve: the HTTP API (and, once the jobs issue lands, workers).
+// cutroom serve (HTTP API plus workers) and cutroom worker (workers only).
 #include <pthread.h>
 #include <signal.h>
 
@@ -29,9 +29,12 @@ int Serve(Runtime& rt) {
   st = api::ParseListenAddress(rt.config.GetString("server.listen"), host, port);
   if (!st.ok()) return ReportError(st);
 
-  api::ApiServer server({rt.env, &rt.config, rt.db.get(), rt.blobs.get(), rt.ids.get()});
+  jobs::WorkerPool& workers = MakeWorkers(rt);
+  api::ApiServer server({rt.env, &rt.config, rt.db.get(), rt.blobs.get(), rt.ids.get(), rt.queue.get(),
+                         [&workers] { workers.Notify(); }});
   st = server.Bind(host, port);
   if (!st.ok()) return ReportError(st);
+  if (rt.config.GetInt("workers.count") > 0) workers.Start();
 
   std::thread waiter([&server, signals] {
     int sig = 0;
@@ -45,7 +48,28 @@ int Serve(Runtime& rt) {
   // Wake the waiter if the server stopped for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  workers.Stop();  // running jobs finish within the grace period or go back to the queue
   if (!st.ok()) return ReportError(st);
+  spdlog::info("stopped");
+  return 0;
+}
+
+// Workers only, for scale-out: same database and storage, no HTTP.
+int Worker(Runtime& rt) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  Status st = OpenRuntime(rt);
+  if (!st.ok()) return ReportError(st);
+  jobs::WorkerPool& workers = MakeWorkers(rt);
+  workers.Start();
+  spdlog::info("worker {} running {} thread(s)", workers.id(), rt.config.GetInt("workers.count"));
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, finishing running jobs", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  workers.Stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -53,8 +77,10 @@ int Serve(Runtime& rt) {
 }  // namespace
 
 void AddServeCommand(CLI::App& app, CommandTable& table) {
-  auto* sub = app.add_subcommand("serve", "serve the REST API on server.listen (default 127.0.0.1:8080)");
+  auto* sub = app.add_subcommand("serve", "serve the REST API on server.listen (default 127.0.0.1:8080) with workers");
   table.Add(sub, Serve);
+  auto* worker = app.add_subcommand("worker", "run background workers only (scale-out)");
+  table.Add(worker, Worker);
 }
 
 }  // namespace cutroom::cli

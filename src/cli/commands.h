@@ -23,6 +23,7 @@ void AddRunCommand(CLI::App& app, CommandTable& table);
 void AddIngestCommand(CLI::App& app, CommandTable& table);
 void AddKeysCommands(CLI::App& app, CommandTable& table);
 void AddAdminCommands(CLI::App& app, CommandTable& table);  // migrate, config show
+void AddJobCommands(CLI::App& app, CommandTable& table);    // process, jobs, logs
 
 // Prints "error: <message>" to stderr and returns the exit code for status.
 int ReportError(const Status& status);

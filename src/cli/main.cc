@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   AddIngestCommand(app, table);
   AddKeysCommands(app, table);
   AddAdminCommands(app, table);
+  AddJobCommands(app, table);
 
   try {
     app.parse(argc, argv);

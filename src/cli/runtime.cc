@@ -2,6 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+
+#include "analysis/stages.h"
 #include "db/migrations.h"
 
 namespace cutroom::cli {
@@ -15,7 +21,55 @@ Status OpenRuntime(Runtime& rt) {
   CUTROOM_ASSIGN_OR_RETURN(auto report, db::Migrate(*rt.db, rt.env));
   for (const auto& name : report.applied) spdlog::info("applied migration {}", name);
   CUTROOM_ASSIGN_OR_RETURN(rt.blobs, storage::BlobStore::Open(rt.config.GetString("storage.blob_url"), rt.env));
+  rt.events = std::make_unique<jobs::EventLog>(rt.db.get(), rt.env);
+  rt.queue = std::make_unique<jobs::JobQueue>(rt.db.get(), rt.env, rt.ids.get(), rt.events.get());
   return Status::Ok();
+}
+
+jobs::WorkerPool& MakeWorkers(Runtime& rt, int count) {
+  jobs::WorkerPoolOptions options;
+  options.workers = count > 0 ? count : static_cast<int>(std::max<int64_t>(1, rt.config.GetInt("workers.count")));
+  rt.workers = std::make_unique<jobs::WorkerPool>(
+      rt.queue.get(), jobs::JobServices{rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(), &rt.config}, options);
+  analysis::RegisterStages(*rt.workers);
+  return *rt.workers;
+}
+
+Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job_ids) {
+  if (job_ids.empty()) return 0;
+  jobs::WorkerPool& pool = MakeWorkers(rt);
+  pool.Start();
+  bool tty = ::isatty(STDERR_FILENO);
+  std::map<std::string, std::string> last_line;
+  int not_succeeded = 0;
+  while (true) {
+    bool all_done = true;
+    not_succeeded = 0;
+    for (const auto& id : job_ids) {
+      CUTROOM_ASSIGN_OR_RETURN(auto job, rt.queue->Get(id));
+      bool done = job.status == "succeeded" || job.status == "failed" || job.status == "cancelled";
+      all_done &= done;
+      if (done && job.status != "succeeded") ++not_succeeded;
+      int pct = static_cast<int>(job.progress * 100);
+      std::string line = job.kind + " " + job.status + (done ? "" : " " + std::to_string(pct) + "%");
+      if (job.error && done && job.status != "succeeded") line += ": " + *job.error;
+      if (line != last_line[id]) {
+        last_line[id] = line;
+        if (tty && !done) {
+          int filled = pct / 4;
+          std::fprintf(stderr, "\r%-14s [%s%s] %3d%%", job.kind.c_str(),
+                       std::string(static_cast<size_t>(filled), '#').c_str(),
+                       std::string(static_cast<size_t>(25 - filled), '.').c_str(), pct);
+        } else {
+          std::fprintf(stderr, "%s%s\n", tty ? "\r" : "", line.c_str());
+        }
+      }
+    }
+    if (all_done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  pool.Stop();
+  return not_succeeded;
 }
 
 }  // namespace cutroom::cli

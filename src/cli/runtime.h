@@ -8,6 +8,8 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "db/database.h"
+#include "jobs/job_queue.h"
+#include "jobs/worker_pool.h"
 #include "storage/blob_store.h"
 
 namespace cutroom::cli {
@@ -18,9 +20,20 @@ struct Runtime {
   std::unique_ptr<IdGenerator> ids;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<storage::BlobStore> blobs;
+  std::unique_ptr<jobs::EventLog> events;
+  std::unique_ptr<jobs::JobQueue> queue;
+  std::unique_ptr<jobs::WorkerPool> workers;  // made by MakeWorkers
 };
 
-// Opens the database (running migrations) and the blob store.
+// Opens the database (running migrations), the blob store and the queue.
 Status OpenRuntime(Runtime& rt);
+
+// A worker pool with every built-in stage registered; count <= 0 means
+// workers.count. Not started.
+jobs::WorkerPool& MakeWorkers(Runtime& rt, int count = 0);
+
+// Runs a local worker pool until every job in job_ids has finished,
+// showing progress on a terminal. Returns how many did not succeed.
+Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job_ids);
 
 }  // namespace cutroom::cli

@@ -124,6 +124,7 @@ struct JobRow : Timestamps {
   bool cancel_requested = false;
   OptString started_at;
   OptString finished_at;
+  Json depends_on = Json::array();  // job ids that must succeed first
 };
 
 struct ProcessingLogRow : Timestamps {

@@ -395,11 +395,30 @@ INSERT INTO owners(owner_id, name, created_at, updated_at)
 VALUES ('own_00000000000000000000000000', 'local', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 )SQL";
 
+// Job dependencies (a pipeline stage waits for its inputs) and the event
+// log that Server-Sent Events stream from, so events from worker processes
+// reach clients of any server process and clients can resume by id.
+constexpr const char* kJobEvents = R"SQL(
+ALTER TABLE jobs ADD COLUMN depends_on TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(depends_on));
+
+CREATE TABLE job_events (
+  event_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id     TEXT NOT NULL,
+  video_id   TEXT,
+  owner_id   TEXT,
+  type       TEXT NOT NULL,
+  data       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),
+  ts         TEXT NOT NULL
+);
+CREATE INDEX job_events_video ON job_events(video_id, event_id);
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial", kInitialSchema},
+      {2, "job_events", kJobEvents},
   };
   return kMigrations;
 }

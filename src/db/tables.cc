@@ -153,6 +153,7 @@ const TableSpec<JobRow>& JobsTable() {
         Col("cancel_requested", &JobRow::cancel_requested),
         Col("started_at", &JobRow::started_at),
         Col("finished_at", &JobRow::finished_at),
+        Col("depends_on", &JobRow::depends_on),
     };
     AppendTimestampColumns(s.columns);
     return s;

@@ -174,6 +174,7 @@ Result<db::MediaRow> IngestService::Complete(const std::string& probe_path, cons
   }
   spdlog::info("ingested {} ({} bytes, {} {})", video_id, size, row.media_type.value_or("?"),
                row.container.value_or("?"));
+  if (deps_.on_ready) deps_.on_ready(*stored);
   return stored;
 }
 

@@ -54,6 +54,8 @@ struct IngestDeps {
   storage::BlobStore* blobs;
   IdGenerator* ids;
   uint64_t max_upload_bytes;
+  // Called after a media row becomes ready (the server queues thumbnails).
+  std::function<void(const db::MediaRow&)> on_ready;
 };
 
 class IngestService;

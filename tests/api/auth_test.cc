@@ -70,13 +70,13 @@ TEST_F(Auth, WrongMalformedAndRevokedKeysAre401) {
 }
 
 TEST_F(Auth, ANetworkAddressWithoutKeysRefusesToStart) {
-  ApiServer exposed(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+  ApiServer exposed(Deps());
   Status st = exposed.Bind("0.0.0.0", 0);
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("cutroom keys create"), std::string::npos);
 
   ASSERT_OK(keys().CreateKey("ops", "").status());
-  ApiServer allowed(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+  ApiServer allowed(Deps());
   EXPECT_OK(allowed.Bind("0.0.0.0", 0));
 }
 

@@ -38,7 +38,9 @@ class ServerFixture : public ::testing::Test {
     auto blobs = storage::BlobStore::Open(config_.GetString("storage.blob_url"), env_);
     ASSERT_OK(blobs.status());
     blobs_ = std::move(blobs).value();
-    server_ = std::make_unique<ApiServer>(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+    events_ = std::make_unique<jobs::EventLog>(db_.get(), env_);
+    queue_ = std::make_unique<jobs::JobQueue>(db_.get(), env_, &ids_, events_.get());
+    server_ = std::make_unique<ApiServer>(Deps());
     ASSERT_OK(server_->Bind("127.0.0.1", 0));
     thread_ = std::thread([this] { run_status_ = server_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -57,13 +59,15 @@ class ServerFixture : public ::testing::Test {
   void RestartServer() {
     StopServer();
     server_.reset();
-    server_ = std::make_unique<ApiServer>(ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_});
+    server_ = std::make_unique<ApiServer>(Deps());
     ASSERT_OK(server_->Bind("127.0.0.1", 0));
     thread_ = std::thread([this] { run_status_ = server_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     client_->set_read_timeout(10, 0);
     for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+
+  ServerDeps Deps() { return ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_, queue_.get(), {}}; }
 
   int64_t CountRows(const std::string& table) {
     auto rows = db_->Query("SELECT COUNT(*) AS n FROM " + table, {});
@@ -156,6 +160,8 @@ class ServerFixture : public ::testing::Test {
   Config config_ = Config::Defaults();
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<jobs::EventLog> events_;
+  std::unique_ptr<jobs::JobQueue> queue_;
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
   Status run_status_;

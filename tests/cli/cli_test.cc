@@ -174,6 +174,28 @@ TEST(Run, SampleIsMadeIngestedAndSummarised) {
   EXPECT_NE(out.find("video (video/mp4, mp4)"), std::string::npos) << out;
   EXPECT_NE(out.find("640x360"), std::string::npos) << out;
   EXPECT_NE(out.find("status       ready"), std::string::npos) << out;
+  EXPECT_NE(out.find("thumbnail"), std::string::npos) << out;
+  EXPECT_NE(out.find("sprite"), std::string::npos) << out;
+}
+
+TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
+  TempDir dir;
+  std::string out;
+  ASSERT_OK(Cutroom({"ingest", cutroom::testing::TestMedia("small.mp4"), "--data-dir", dir.path()}, &out));
+  std::string video = out.substr(out.find("vid_"), 30);
+  std::string processed;
+  ASSERT_OK(Cutroom({"process", video, "--all", "--data-dir", dir.path()}, &processed));
+  EXPECT_NE(processed.find("thumbnails     queued as job_"), std::string::npos) << processed;
+  EXPECT_NE(processed.find("scenes         skipped"), std::string::npos) << processed;
+  EXPECT_NE(processed.find("thumbnails succeeded"), std::string::npos) << processed;
+  std::string jobs, logs;
+  ASSERT_OK(Cutroom({"jobs", "--video", video, "--data-dir", dir.path()}, &jobs));
+  EXPECT_NE(jobs.find("succeeded"), std::string::npos) << jobs;
+  ASSERT_OK(Cutroom({"logs", video, "--data-dir", dir.path()}, &logs));
+  EXPECT_NE(logs.find("stored 3 thumbnail asset(s)"), std::string::npos) << logs;
+  std::string bad;
+  EXPECT_FALSE(Cutroom({"process", video, "--stage", "scenes", "--data-dir", dir.path()}, &bad).ok());
+  EXPECT_NE(bad.find("lands with"), std::string::npos) << bad;
 }
 
 TEST(Ingest, RefusesNonMediaAndKeepsNothing) {

@@ -1,0 +1,124 @@
+#include "analysis/thumbnails_stage.h"
+
+#include <spdlog/spdlog.h>
+
+#include "db/tables.h"
+#include "media/thumbnails.h"
+
+namespace cutroom::analysis {
+
+std::string AssetUrl(const std::string& video_id, const std::string& asset_id) {
+  return "/api/videos/" + video_id + "/assets/" + asset_id;
+}
+
+namespace {
+
+struct NewAsset {
+  db::VideoAssetRow row;
+  std::string bytes;
+};
+
+}  // namespace
+
+Status RunThumbnails(jobs::JobContext& ctx) {
+  const jobs::JobServices& s = ctx.services();
+  if (!ctx.job().video_id) return Status::InvalidArgument("the thumbnails job has no video_id");
+  const std::string video_id = *ctx.job().video_id;
+  db::Repositories repos(*s.db, s.env, s.ids);
+  CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(video_id));
+  if (media.status != "ready") return Status::FailedPrecondition("video " + video_id + " is " + media.status);
+  std::string type = media.media_type.value_or("");
+  if (type == "audio") {
+    ctx.Log("info", "audio only: no thumbnails to make");
+    ctx.set_result({{"skipped", "audio only"}});
+    return Status::Ok();
+  }
+  if (!media.storage_key) {
+    // URL references are read remotely; decoding them comes with the
+    // remote decoder.
+    ctx.Log("warning", "no local copy (URL reference): thumbnails skipped");
+    ctx.set_result({{"skipped", "URL reference"}});
+    return Status::Ok();
+  }
+  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+
+  std::vector<NewAsset> assets;
+  ctx.SetProgress(0.05);
+  CUTROOM_ASSIGN_OR_RETURN(auto poster, media::MakePoster(path));
+  CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+  {
+    NewAsset a;
+    a.row.asset_id = s.ids->Next(kAssetIdPrefix);
+    a.row.video_id = video_id;
+    a.row.kind = "thumbnail";
+    a.row.storage_key = storage::MakeKey("assets", video_id, a.row.asset_id + ".jpg");
+    a.row.mime_type = "image/jpeg";
+    a.row.width = poster.width;
+    a.row.height = poster.height;
+    a.row.metadata = {{"ts_s", poster.ts_s}};
+    a.bytes = std::move(poster.jpeg);
+    assets.push_back(std::move(a));
+  }
+  ctx.SetProgress(0.3);
+  if (type == "video") {
+    CUTROOM_ASSIGN_OR_RETURN(auto sheet, media::MakeSpriteSheet(path));
+    CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+    NewAsset sprite;
+    sprite.row.asset_id = s.ids->Next(kAssetIdPrefix);
+    sprite.row.video_id = video_id;
+    sprite.row.kind = "sprite";
+    sprite.row.storage_key = storage::MakeKey("assets", video_id, sprite.row.asset_id + ".jpg");
+    sprite.row.mime_type = "image/jpeg";
+    sprite.row.width = sheet.tile_width * sheet.columns;
+    sprite.row.height = sheet.tile_height * sheet.rows;
+    sprite.row.metadata = {{"tile_width", sheet.tile_width},
+                           {"tile_height", sheet.tile_height},
+                           {"columns", sheet.columns},
+                           {"rows", sheet.rows},
+                           {"tiles", sheet.tiles.size()}};
+    NewAsset vtt;
+    vtt.row.asset_id = s.ids->Next(kAssetIdPrefix);
+    vtt.row.video_id = video_id;
+    vtt.row.kind = "vtt";
+    vtt.row.storage_key = storage::MakeKey("assets", video_id, vtt.row.asset_id + ".vtt");
+    vtt.row.mime_type = "text/vtt";
+    vtt.bytes = media::SpriteVtt(sheet, AssetUrl(video_id, sprite.row.asset_id));
+    vtt.row.metadata = {{"sprite_asset_id", sprite.row.asset_id}};
+    sprite.bytes = std::move(sheet.jpeg);
+    assets.push_back(std::move(sprite));
+    assets.push_back(std::move(vtt));
+  }
+  ctx.SetProgress(0.8);
+
+  // Files first (new keys, nothing is overwritten), then the rows swap in
+  // one transaction, then the old files go.
+  for (auto& a : assets) {
+    a.row.size_bytes = static_cast<int64_t>(a.bytes.size());
+    CUTROOM_RETURN_IF_ERROR(s.blobs->Put(a.row.storage_key, a.bytes));
+  }
+  std::vector<std::string> old_keys;
+  Status st = s.db->Transaction([&](db::DbSession& tx) -> Status {
+    db::Repositories t(tx, s.env, s.ids);
+    CUTROOM_ASSIGN_OR_RETURN(auto old, tx.Query("SELECT asset_id, storage_key FROM video_assets WHERE video_id = ? "
+                                                "AND kind IN ('thumbnail', 'sprite', 'vtt')",
+                                                {video_id}));
+    for (size_t i = 0; i < old.size(); ++i) {
+      old_keys.push_back(*old.Text(i, "storage_key"));
+      CUTROOM_RETURN_IF_ERROR(t.video_assets.Delete(*old.Text(i, "asset_id")));
+    }
+    for (auto& a : assets) CUTROOM_RETURN_IF_ERROR(t.video_assets.Insert(a.row).status());
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    for (auto& a : assets) s.blobs->Delete(a.row.storage_key).IgnoreError();
+    return st;
+  }
+  for (const auto& key : old_keys) s.blobs->Delete(key).IgnoreError();
+  nlohmann::json result = {{"assets", nlohmann::json::array()}};
+  for (const auto& a : assets) result["assets"].push_back({{"asset_id", a.row.asset_id}, {"kind", a.row.kind}});
+  ctx.set_result(result);
+  ctx.Log("info", "stored " + std::to_string(assets.size()) + " thumbnail asset(s)", result);
+  return Status::Ok();
+}
+
+}  // namespace cutroom::analysis

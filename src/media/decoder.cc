@@ -1,0 +1,750 @@
+#include "media/decoder.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <limits>
+
+#include "media/av_util.h"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace cutroom::media {
+namespace {
+
+// The same demuxers as ProbeMedia (probe.cc): a file that probes as media
+// must decode through the same list, and nothing outside it.
+constexpr const char* kDemuxerWhitelist =
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
+    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
+    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
+
+// A decoder that fails this many packets in a row is reading garbage, not a
+// stream with a damaged spot.
+constexpr int kMaxConsecutiveErrors = 48;
+// Past this many packets the timestamp index (8 bytes a packet) is not built
+// and FrameAt falls back to seeking by time alone (about 13 h at 60 fps).
+constexpr size_t kMaxIndexedPackets = 3'000'000;
+constexpr int kMaxSide = 32768;
+constexpr int kMaxThreads = 64;
+
+struct DictFreer {
+  void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+using DictPtr = std::unique_ptr<AVDictionary, DictFreer>;
+
+struct SwsFreer {
+  void operator()(SwsContext* c) const { sws_freeContext(c); }
+};
+using SwsContextPtr = std::unique_ptr<SwsContext, SwsFreer>;
+
+// Per-stream options for avformat_find_stream_info, which decodes a few
+// frames with decoders of its own: they must honour the pixel limit too.
+class StreamOptions {
+ public:
+  StreamOptions(unsigned count, int64_t max_pixels) : dicts_(count, nullptr) {
+    for (auto& d : dicts_) av_dict_set_int(&d, "max_pixels", max_pixels, 0);
+  }
+  ~StreamOptions() {
+    for (auto& d : dicts_) av_dict_free(&d);
+  }
+  StreamOptions(const StreamOptions&) = delete;
+  StreamOptions& operator=(const StreamOptions&) = delete;
+  AVDictionary** data() { return dicts_.empty() ? nullptr : dicts_.data(); }
+
+ private:
+  std::vector<AVDictionary*> dicts_;
+};
+
+Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, bool find_stream_info) {
+  InitAvLogging();
+  AVDictionary* raw_opts = nullptr;
+  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
+  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
+  DictPtr opts(raw_opts);
+  AVFormatContext* raw = nullptr;
+  // "file:" keeps a path that looks like a URL from selecting a protocol.
+  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
+  opts.release();
+  opts.reset(raw_opts);
+  if (rc < 0) {
+    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
+      return Status::InvalidArgument("not a media file cutroom can read (no known container format): " + path);
+    }
+    return AvError(rc, "open " + path);
+  }
+  FormatContextPtr fmt(raw);
+  if (find_stream_info) {
+    StreamOptions stream_opts(fmt->nb_streams, max_pixels);
+    rc = avformat_find_stream_info(fmt.get(), stream_opts.data());
+    if (rc < 0) return AvError(rc, "read stream info of " + path);
+  }
+  return fmt;
+}
+
+// Clockwise degrees a player turns the picture (see RotationOf in probe.cc:
+// av_display_rotation_get is counter-clockwise).
+int RotationOf(const AVStream* st) {
+  const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (!matrix) return 0;
+  double theta = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(theta)) return 0;
+  int deg = static_cast<int>(std::lround(-theta)) % 360;
+  if (deg < 0) deg += 360;
+  return ((deg + 45) / 90 % 4) * 90;
+}
+
+AVPixelFormat AvPixelFormat(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::kGray8: return AV_PIX_FMT_GRAY8;
+    case PixelFormat::kRgb24: return AV_PIX_FMT_RGB24;
+    case PixelFormat::kBgr24: return AV_PIX_FMT_BGR24;
+  }
+  return AV_PIX_FMT_RGB24;
+}
+
+// The deprecated full-range "J" formats become their plain twin with the
+// range said explicitly; swscale warns about (and mishandles) the J ones.
+AVPixelFormat WithoutJ(AVPixelFormat f, bool& full_range) {
+  switch (f) {
+    case AV_PIX_FMT_YUVJ420P: full_range = true; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: full_range = true; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: full_range = true; return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: full_range = true; return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: full_range = true; return AV_PIX_FMT_YUV411P;
+    default: return f;
+  }
+}
+
+struct SourceImage {
+  const uint8_t* const* data;
+  const int* linesize;
+  int width;
+  int height;
+  AVPixelFormat format;
+  AVColorSpace colorspace;
+  AVColorRange range;
+};
+
+// Converts pictures to a packed output format with one cached SwsContext,
+// rebuilt only when the source or destination geometry changes.
+class Scaler {
+ public:
+  Status Convert(const SourceImage& src, int dst_w, int dst_h, PixelFormat dst_format, uint8_t* dst) {
+    bool full_range = false;
+    AVPixelFormat src_fmt = WithoutJ(src.format, full_range);
+    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(src_fmt);
+    if (!desc) return Status::NotSupported("unknown source pixel format");
+    const bool rgb = desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL);
+    // Untagged YUV is video range; untagged gray (PNG, BMP) is full range.
+    full_range = full_range || src.range == AVCOL_RANGE_JPEG ||
+                 (src.range == AVCOL_RANGE_UNSPECIFIED && desc->nb_components < 3);
+    AVPixelFormat dst_fmt = AvPixelFormat(dst_format);
+    Key key{src.width, src.height, src_fmt, src.colorspace, full_range, dst_w, dst_h, dst_fmt};
+    if (!ctx_ || !(key == key_)) {
+      // Shrinking averages areas (no aliasing on big reductions); enlarging
+      // and plain conversion interpolate.
+      int flags = static_cast<int64_t>(dst_w) * dst_h < static_cast<int64_t>(src.width) * src.height ? SWS_AREA
+                                                                                                      : SWS_BILINEAR;
+      ctx_.reset(sws_getContext(src.width, src.height, src_fmt, dst_w, dst_h, dst_fmt, flags, nullptr, nullptr,
+                                nullptr));
+      if (!ctx_) {
+        return Status::NotSupported(std::string("cannot convert pixel format ") +
+                                    (av_get_pix_fmt_name(src_fmt) ? av_get_pix_fmt_name(src_fmt) : "?") +
+                                    " " + std::to_string(src.width) + "x" + std::to_string(src.height));
+      }
+      if (!rgb) {
+        // Matrix as tagged; untagged video gets BT.601 like ffmpeg's scale
+        // filter. Outputs are full range (RGB, and gray as JPEG luma).
+        int cs = src.colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : static_cast<int>(src.colorspace);
+        sws_setColorspaceDetails(ctx_.get(), sws_getCoefficients(cs), full_range ? 1 : 0,
+                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+      }
+      key_ = key;
+    }
+    uint8_t* dst_data[4] = {dst, nullptr, nullptr, nullptr};
+    int dst_linesize[4] = {dst_w * ChannelsOf(dst_format), 0, 0, 0};
+    int rc = sws_scale(ctx_.get(), src.data, src.linesize, 0, src.height, dst_data, dst_linesize);
+    if (rc <= 0) return Status::Internal("pixel conversion failed");
+    return Status::Ok();
+  }
+
+ private:
+  struct Key {
+    int src_w, src_h;
+    AVPixelFormat src_fmt;
+    AVColorSpace colorspace;
+    bool full_range;
+    int dst_w, dst_h;
+    AVPixelFormat dst_fmt;
+    bool operator==(const Key&) const = default;
+  };
+  SwsContextPtr ctx_;
+  Key key_{};
+};
+
+// Turns a packed picture clockwise by 90, 180 or 270 degrees. Walks the
+// destination in tiles so both sides stay in cache.
+void RotatePacked(const uint8_t* src, int w, int h, int ch, int rotation, uint8_t* dst) {
+  const size_t src_stride = static_cast<size_t>(w) * ch;
+  if (rotation == 180) {
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* s = src + static_cast<size_t>(h - 1 - y) * src_stride;
+      uint8_t* d = dst + static_cast<size_t>(y) * src_stride;
+      for (int x = 0; x < w; ++x) std::copy_n(s + static_cast<size_t>(w - 1 - x) * ch, ch, d + static_cast<size_t>(x) * ch);
+    }
+    return;
+  }
+  // 90 and 270: the destination is h wide and w high.
+  const int dw = h, dh = w;
+  const size_t dst_stride = static_cast<size_t>(dw) * ch;
+  constexpr int kTile = 32;
+  for (int ty = 0; ty < dh; ty += kTile) {
+    for (int tx = 0; tx < dw; tx += kTile) {
+      const int ey = std::min(ty + kTile, dh), ex = std::min(tx + kTile, dw);
+      for (int y = ty; y < ey; ++y) {
+        uint8_t* d = dst + static_cast<size_t>(y) * dst_stride;
+        for (int x = tx; x < ex; ++x) {
+          // Clockwise: the destination's row y is the source's column y, read
+          // bottom-up; counter-clockwise (270): column w-1-y, read top-down.
+          int sx = rotation == 90 ? y : w - 1 - y;
+          int sy = rotation == 90 ? h - 1 - x : x;
+          std::copy_n(src + static_cast<size_t>(sy) * src_stride + static_cast<size_t>(sx) * ch, ch,
+                      d + static_cast<size_t>(x) * ch);
+        }
+      }
+    }
+  }
+}
+
+Status CheckSize(int w, int h, int64_t max_pixels, const std::string& what) {
+  if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide || static_cast<int64_t>(w) * h > max_pixels) {
+    return Status::InvalidArgument(what + " " + std::to_string(w) + "x" + std::to_string(h) +
+                                   " is outside the limits (1.." + std::to_string(kMaxSide) + " a side, " +
+                                   std::to_string(max_pixels) + " pixels)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ChannelsOf(PixelFormat format) { return format == PixelFormat::kGray8 ? 1 : 3; }
+
+class VideoDecoder::Impl {
+ public:
+  Status Init(const std::string& path, const DecodeOptions& options);
+  Result<bool> Next(VideoFrame& out);
+  Result<VideoFrame> FrameAt(double t_s);
+
+  VideoStreamInfo info_;
+
+ private:
+  static constexpr int64_t kNoPts = AV_NOPTS_VALUE;
+
+  // The next frame out of the decoder (a stashed one first); false at the end.
+  Result<bool> Decode(AVFrame* out);
+  Status NoteDecodeError(int rc);
+  // Repositions at the keyframe at or before ts and resets the decoder.
+  Status Seek(int64_t ts);
+  Status BuildIndex();
+  Result<VideoFrame> FrameAtIndexed(int64_t limit);
+  Result<VideoFrame> FrameAtUnindexed(int64_t limit);
+  // Decodes forward until the frame with pts == target (indexed) or past
+  // limit; leaves the hit in frame_ or the last frame <= limit in best_.
+  Result<bool> RollForward(int64_t target, int64_t limit, bool skip_nonref);
+  Status Emit(const AVFrame* frame, int64_t index, VideoFrame& out);
+
+  int64_t PtsOf(const AVFrame* f) const { return f->best_effort_timestamp; }
+  double Seconds(int64_t pts) const { return static_cast<double>(pts - start_pts_) * av_q2d(stream_->time_base); }
+  int64_t LimitFor(double t_s) const;
+  int64_t EstimateIndex(int64_t pts) const;
+  void Stash(AVFrame* f) {
+    av_frame_unref(pending_.get());
+    av_frame_move_ref(pending_.get(), f);
+    has_pending_ = true;
+  }
+
+  std::string path_;
+  DecodeOptions options_;
+  FormatContextPtr fmt_;
+  CodecContextPtr dec_;
+  AVStream* stream_ = nullptr;
+  int stream_index_ = -1;
+  int64_t start_pts_ = 0;
+  int out_w_ = 0, out_h_ = 0;  // after rotation
+  int rotation_ = 0;           // applied rotation
+
+  PacketPtr pkt_;
+  bool pkt_held_ = false;  // pkt_ was refused with EAGAIN and must be sent again
+  FramePtr frame_, best_, pending_;
+  bool has_pending_ = false;
+  bool demux_eof_ = false;
+  bool drained_ = false;  // the decoder returned EOF; only a seek revives it
+  int64_t position_pts_ = kNoPts;  // newest frame taken out of the decoder since the last seek
+  int64_t skip_before_pts_ = kNoPts;
+  int consecutive_errors_ = 0;
+  int64_t decode_errors_ = 0;
+  int64_t frames_decoded_ = 0;
+  Status last_error_;
+  int64_t next_index_ = 0;
+
+  bool index_built_ = false;
+  bool index_usable_ = false;
+  bool skipping_safe_ = true;  // cleared when decoded pts turn out not to match packet pts
+  std::vector<int64_t> pts_;      // every packet's pts, sorted: presentation order
+  std::vector<int64_t> key_pts_;  // keyframes' pts, sorted
+
+  Scaler scaler_;
+  std::vector<uint8_t> scratch_;
+};
+
+Status VideoDecoder::Impl::Init(const std::string& path, const DecodeOptions& options) {
+  path_ = path;
+  options_ = options;
+  if (options.width < 0 || options.height < 0 || options.width > kMaxSide || options.height > kMaxSide) {
+    return Status::InvalidArgument("output size " + std::to_string(options.width) + "x" +
+                                   std::to_string(options.height) + " out of range");
+  }
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    return Status::InvalidArgument("threads must be 0.." + std::to_string(kMaxThreads));
+  }
+  if (options.max_pixels <= 0) return Status::InvalidArgument("max_pixels must be positive");
+
+  CUTROOM_ASSIGN_OR_RETURN(fmt_, OpenInput(path, options.max_pixels, true));
+  bool undecodable_video = false;
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    const AVStream* st = fmt_->streams[i];
+    if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) continue;
+    if (st->codecpar->codec_id == AV_CODEC_ID_NONE || !avcodec_find_decoder(st->codecpar->codec_id)) {
+      undecodable_video = true;
+      continue;
+    }
+    stream_index_ = static_cast<int>(i);
+    break;
+  }
+  if (stream_index_ < 0) {
+    if (undecodable_video) return Status::NotSupported("the video codec of " + path + " cannot be decoded");
+    return Status::NotFound("no video stream in " + path);
+  }
+  stream_ = fmt_->streams[stream_index_];
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    if (static_cast<int>(i) != stream_index_) fmt_->streams[i]->discard = AVDISCARD_ALL;
+  }
+  const AVCodecParameters* par = stream_->codecpar;
+  CUTROOM_RETURN_IF_ERROR(CheckSize(par->width, par->height, options.max_pixels, "video frame size"));
+
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  dec_.reset(avcodec_alloc_context3(codec));
+  if (!dec_) return Status::ResourceExhausted("out of memory");
+  int rc = avcodec_parameters_to_context(dec_.get(), par);
+  if (rc < 0) return AvError(rc, "configure decoder for " + path);
+  dec_->pkt_timebase = stream_->time_base;
+  dec_->thread_count = options.threads;
+  dec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  dec_->max_pixels = options.max_pixels;
+  rc = avcodec_open2(dec_.get(), codec, nullptr);
+  if (rc < 0) return AvError(rc, std::string("open ") + codec->name + " decoder for " + path);
+
+  pkt_.reset(av_packet_alloc());
+  frame_.reset(av_frame_alloc());
+  best_.reset(av_frame_alloc());
+  pending_.reset(av_frame_alloc());
+  if (!pkt_ || !frame_ || !best_ || !pending_) return Status::ResourceExhausted("out of memory");
+
+  start_pts_ = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : 0;
+
+  // Display size: sample aspect ratio applied to the width, then rotation.
+  AVRational sar = av_guess_sample_aspect_ratio(fmt_.get(), stream_, nullptr);
+  int disp_w = par->width, disp_h = par->height;
+  if (sar.num > 0 && sar.den > 0 && sar.num != sar.den) {
+    disp_w = static_cast<int>(std::clamp<int64_t>(std::llround(par->width * av_q2d(sar)), 1, kMaxSide));
+  }
+  info_.rotation = RotationOf(stream_);
+  bool quarter = info_.rotation == 90 || info_.rotation == 270;
+  info_.display_width = quarter ? disp_h : disp_w;
+  info_.display_height = quarter ? disp_w : disp_h;
+  rotation_ = options.apply_rotation ? info_.rotation : 0;
+  int base_w = options.apply_rotation ? info_.display_width : disp_w;
+  int base_h = options.apply_rotation ? info_.display_height : disp_h;
+  out_w_ = options.width;
+  out_h_ = options.height;
+  if (out_w_ == 0 && out_h_ == 0) {
+    out_w_ = base_w;
+    out_h_ = base_h;
+  } else if (out_w_ == 0) {
+    out_w_ = static_cast<int>(std::max<int64_t>(1, std::llround(static_cast<double>(out_h_) * base_w / base_h)));
+  } else if (out_h_ == 0) {
+    out_h_ = static_cast<int>(std::max<int64_t>(1, std::llround(static_cast<double>(out_w_) * base_h / base_w)));
+  }
+  CUTROOM_RETURN_IF_ERROR(CheckSize(out_w_, out_h_, options.max_pixels, "output size"));
+
+  double avg = av_q2d(stream_->avg_frame_rate), real = av_q2d(stream_->r_frame_rate);
+  info_.fps = avg > 0 ? avg : (real > 0 ? real : 0);
+  // As in probe.cc: an average well below the timestamp grid's rate means
+  // frames are dropped or spaced unevenly.
+  info_.variable_frame_rate = avg > 0 && real > 0 && std::fabs(avg - real) / real > 0.01;
+  if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0) {
+    info_.duration_s = static_cast<double>(stream_->duration) * av_q2d(stream_->time_base);
+  } else if (fmt_->duration != AV_NOPTS_VALUE && fmt_->duration > 0) {
+    info_.duration_s = static_cast<double>(fmt_->duration) / AV_TIME_BASE;
+  }
+  if (stream_->nb_frames > 0) {
+    info_.frame_count_estimate = stream_->nb_frames;
+  } else if (info_.duration_s > 0 && info_.fps > 0) {
+    info_.frame_count_estimate = std::llround(info_.duration_s * info_.fps);
+  }
+  return Status::Ok();
+}
+
+Status VideoDecoder::Impl::NoteDecodeError(int rc) {
+  if (rc == AVERROR(ENOMEM)) return AvError(rc, "decode " + path_);
+  ++decode_errors_;
+  last_error_ = AvError(rc, "decode " + path_);
+  if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+    return Status::InvalidArgument("corrupt video data: " + std::to_string(consecutive_errors_) +
+                                   " packets in a row failed to decode (" + last_error_.message() + ")");
+  }
+  return Status::Ok();
+}
+
+Result<bool> VideoDecoder::Impl::Decode(AVFrame* out) {
+  if (has_pending_) {
+    av_frame_unref(out);
+    av_frame_move_ref(out, pending_.get());
+    has_pending_ = false;
+    return true;
+  }
+  if (drained_) return false;
+  while (true) {
+    int rc = avcodec_receive_frame(dec_.get(), out);
+    if (rc == 0) {
+      consecutive_errors_ = 0;
+      ++frames_decoded_;
+      position_pts_ = PtsOf(out);
+      return true;
+    }
+    if (rc == AVERROR_EOF) {
+      drained_ = true;
+      if (frames_decoded_ == 0 && decode_errors_ > 0) {
+        return Status::InvalidArgument("corrupt video data: no packet decoded (" + last_error_.message() + ")");
+      }
+      return false;
+    }
+    if (rc != AVERROR(EAGAIN)) {
+      CUTROOM_RETURN_IF_ERROR(NoteDecodeError(rc));
+      continue;
+    }
+    if (demux_eof_) {
+      // The flush was sent; a decoder that still wants input is broken.
+      drained_ = true;
+      return false;
+    }
+    if (!pkt_held_) {
+      rc = av_read_frame(fmt_.get(), pkt_.get());
+      if (rc == AVERROR_EOF) {
+        demux_eof_ = true;
+        rc = avcodec_send_packet(dec_.get(), nullptr);
+        if (rc < 0 && rc != AVERROR_EOF) CUTROOM_RETURN_IF_ERROR(NoteDecodeError(rc));
+        continue;
+      }
+      if (rc < 0) return AvError(rc, "read " + path_);
+      if (pkt_->stream_index != stream_index_) {
+        av_packet_unref(pkt_.get());
+        continue;
+      }
+      pkt_held_ = true;
+    }
+    // Frames before the one FrameAt wants are never shown, so those nothing
+    // else references need not be decoded at all. Frame threads copy this
+    // setting when the packet is submitted, i.e. during send.
+    bool skippable = skip_before_pts_ != kNoPts && pkt_->pts != AV_NOPTS_VALUE && pkt_->pts < skip_before_pts_;
+    dec_->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+    rc = avcodec_send_packet(dec_.get(), pkt_.get());
+    if (rc == AVERROR(EAGAIN)) continue;  // take a frame out first, then resend
+    av_packet_unref(pkt_.get());
+    pkt_held_ = false;
+    if (rc < 0) CUTROOM_RETURN_IF_ERROR(NoteDecodeError(rc));
+  }
+}
+
+Status VideoDecoder::Impl::Seek(int64_t ts) {
+  // max_ts = ts: never land after the keyframe we asked for. Demuxers that
+  // find no keyframe at or before ts (the stream's first one is later) get
+  // the one nearest the start.
+  int rc = avformat_seek_file(fmt_.get(), stream_index_, INT64_MIN, ts, ts, 0);
+  if (rc < 0) rc = av_seek_frame(fmt_.get(), stream_index_, ts, AVSEEK_FLAG_BACKWARD);
+  if (rc < 0) rc = avformat_seek_file(fmt_.get(), stream_index_, INT64_MIN, start_pts_, INT64_MAX, 0);
+  if (rc < 0) return AvError(rc, "seek in " + path_);
+  avcodec_flush_buffers(dec_.get());
+  av_packet_unref(pkt_.get());
+  pkt_held_ = false;
+  av_frame_unref(pending_.get());
+  has_pending_ = false;
+  demux_eof_ = false;
+  drained_ = false;
+  position_pts_ = kNoPts;
+  consecutive_errors_ = 0;
+  return Status::Ok();
+}
+
+Status VideoDecoder::Impl::BuildIndex() {
+  index_built_ = true;
+  // A second demuxer: the packet scan must not disturb the decoding position.
+  auto scan = OpenInput(path_, options_.max_pixels, false);
+  if (!scan.ok()) return Status::Ok();  // the index is an optimisation; decode without it
+  AVFormatContext* fmt = scan->get();
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    if (static_cast<int>(i) != stream_index_) fmt->streams[i]->discard = AVDISCARD_ALL;
+  }
+  PacketPtr pkt(av_packet_alloc());
+  if (!pkt) return Status::ResourceExhausted("out of memory");
+  bool usable = true;
+  while (usable) {
+    int rc = av_read_frame(fmt, pkt.get());
+    if (rc < 0) break;  // EOF, or the same damage the decoder will meet
+    if (pkt->stream_index == stream_index_ && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
+      if (pkt->pts == AV_NOPTS_VALUE || pts_.size() >= kMaxIndexedPackets) {
+        usable = false;
+      } else {
+        pts_.push_back(pkt->pts);
+        if (pkt->flags & AV_PKT_FLAG_KEY) key_pts_.push_back(pkt->pts);
+      }
+    }
+    av_packet_unref(pkt.get());
+  }
+  // Timestamps must be comparable with the decoding demuxer's and unique.
+  if (usable && (stream_index_ >= static_cast<int>(fmt->nb_streams) ||
+                 av_cmp_q(fmt->streams[stream_index_]->time_base, stream_->time_base) != 0 ||
+                 fmt->streams[stream_index_]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)) {
+    usable = false;
+  }
+  std::sort(pts_.begin(), pts_.end());
+  std::sort(key_pts_.begin(), key_pts_.end());
+  if (usable && std::adjacent_find(pts_.begin(), pts_.end()) != pts_.end()) usable = false;
+  index_usable_ = usable && !pts_.empty();
+  if (!index_usable_) {
+    pts_.clear();
+    pts_.shrink_to_fit();
+    key_pts_.clear();
+    key_pts_.shrink_to_fit();
+  }
+  return Status::Ok();
+}
+
+int64_t VideoDecoder::Impl::LimitFor(double t_s) const {
+  // A thousandth of a tick absorbs the rounding of pts_s back into ticks, so
+  // FrameAt(frame.pts_s) finds that frame.
+  double ticks = std::clamp(t_s / av_q2d(stream_->time_base), -1e18, 1e18);
+  return start_pts_ + static_cast<int64_t>(std::floor(ticks + 1e-3));
+}
+
+int64_t VideoDecoder::Impl::EstimateIndex(int64_t pts) const {
+  if (pts == kNoPts || info_.fps <= 0) return 0;
+  return std::max<int64_t>(0, std::llround(Seconds(pts) * info_.fps));
+}
+
+Result<VideoFrame> VideoDecoder::Impl::FrameAt(double t_s) {
+  if (!std::isfinite(t_s)) return Status::InvalidArgument("frame time must be finite");
+  if (!index_built_) CUTROOM_RETURN_IF_ERROR(BuildIndex());
+  int64_t limit = LimitFor(t_s);
+  return index_usable_ ? FrameAtIndexed(limit) : FrameAtUnindexed(limit);
+}
+
+Result<bool> VideoDecoder::Impl::RollForward(int64_t target, int64_t limit, bool skip_nonref) {
+  av_frame_unref(best_.get());
+  skip_before_pts_ = skip_nonref ? target : kNoPts;
+  bool hit = false;
+  while (true) {
+    auto got = Decode(frame_.get());
+    if (!got.ok()) {
+      skip_before_pts_ = kNoPts;
+      return got.status();
+    }
+    if (!*got) break;
+    int64_t p = PtsOf(frame_.get());
+    if (p == kNoPts) continue;
+    if (target != kNoPts && p == target) {
+      hit = true;
+      break;
+    }
+    if (p > limit || (target != kNoPts && p > target)) {
+      Stash(frame_.get());  // Next() continues with it
+      break;
+    }
+    av_frame_unref(best_.get());
+    av_frame_move_ref(best_.get(), frame_.get());
+  }
+  skip_before_pts_ = kNoPts;
+  return hit;
+}
+
+Result<VideoFrame> VideoDecoder::Impl::FrameAtIndexed(int64_t limit) {
+  auto it = std::upper_bound(pts_.begin(), pts_.end(), limit);
+  size_t index = it == pts_.begin() ? 0 : static_cast<size_t>(it - pts_.begin()) - 1;
+  int64_t target = pts_[index];
+  auto key_it = std::upper_bound(key_pts_.begin(), key_pts_.end(), target);
+  size_t key_pos = key_it == key_pts_.begin() ? 0 : static_cast<size_t>(key_it - key_pts_.begin()) - 1;
+  int64_t key = key_pts_.empty() || key_it == key_pts_.begin() ? pts_.front() : key_pts_[key_pos];
+
+  // Decoding on from where the decoder stands beats seeking when the target
+  // lies ahead and no keyframe sits in between (a seek would land at or
+  // before the current position anyway).
+  bool resume = !drained_ && position_pts_ != kNoPts && key <= position_pts_ &&
+                (has_pending_ ? PtsOf(pending_.get()) <= target : position_pts_ < target);
+
+  // Attempts: fast (skipping frames that cannot be the target), then exact
+  // from the same keyframe, then from earlier keyframes for streams whose
+  // first frames after a keyframe cannot be decoded on their own.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const bool skip = attempt == 0 && skipping_safe_;
+    if (!(attempt == 0 && resume)) {
+      int64_t from = key;
+      if (attempt >= 2) {
+        size_t back = std::min<size_t>(key_pos, attempt == 2 ? 1 : key_pos);
+        from = key_pts_.empty() ? pts_.front() : key_pts_[key_pos - back];
+        if (attempt == 3) from = pts_.front();
+      }
+      CUTROOM_RETURN_IF_ERROR(Seek(from));
+    }
+    CUTROOM_ASSIGN_OR_RETURN(bool hit, RollForward(target, limit, skip));
+    VideoFrame out;
+    if (hit) {
+      CUTROOM_RETURN_IF_ERROR(Emit(frame_.get(), static_cast<int64_t>(index), out));
+      next_index_ = static_cast<int64_t>(index) + 1;
+      return out;
+    }
+    if (best_->buf[0] && !skip) {
+      // Decoding without skipping still never produced the indexed pts: the
+      // decoder's timestamps differ from the packets'. The last frame before
+      // the target is the answer, and skipping is unsafe from now on.
+      skipping_safe_ = false;
+      int64_t p = PtsOf(best_.get());
+      auto pos = std::lower_bound(pts_.begin(), pts_.end(), p);
+      int64_t best_index = pos != pts_.end() && *pos == p ? pos - pts_.begin() : EstimateIndex(p);
+      CUTROOM_RETURN_IF_ERROR(Emit(best_.get(), best_index, out));
+      next_index_ = best_index + 1;
+      return out;
+    }
+    if (attempt == 3 && has_pending_) {
+      // Nothing decodable at or before t: the first frame there is.
+      AVFrame* first = pending_.get();
+      int64_t p = PtsOf(first);
+      auto pos = std::lower_bound(pts_.begin(), pts_.end(), p);
+      int64_t first_index = pos != pts_.end() && *pos == p ? pos - pts_.begin() : EstimateIndex(p);
+      CUTROOM_RETURN_IF_ERROR(Emit(first, first_index, out));
+      av_frame_unref(first);
+      has_pending_ = false;
+      next_index_ = first_index + 1;
+      return out;
+    }
+  }
+  return Status::InvalidArgument("no decodable frame near " + std::to_string(Seconds(target)) + " s in " + path_);
+}
+
+Result<VideoFrame> VideoDecoder::Impl::FrameAtUnindexed(int64_t limit) {
+  // Without packet timestamps the target is only known once a later frame
+  // shows up, and a seek may land after t: step back until a frame <= t is
+  // seen, ending at the start of the stream.
+  const double tb = av_q2d(stream_->time_base);
+  const int64_t steps[] = {0, static_cast<int64_t>(2 / tb), static_cast<int64_t>(10 / tb),
+                           static_cast<int64_t>(60 / tb)};
+  for (int attempt = 0; attempt <= 4; ++attempt) {
+    bool from_start = attempt == 4 || limit - steps[std::min(attempt, 3)] <= start_pts_;
+    CUTROOM_RETURN_IF_ERROR(Seek(from_start ? start_pts_ : limit - steps[attempt]));
+    CUTROOM_RETURN_IF_ERROR(RollForward(kNoPts, limit, false).status());
+    VideoFrame out;
+    if (best_->buf[0]) {
+      int64_t index = EstimateIndex(PtsOf(best_.get()));
+      CUTROOM_RETURN_IF_ERROR(Emit(best_.get(), index, out));
+      next_index_ = index + 1;
+      return out;
+    }
+    if (from_start) {
+      if (!has_pending_) break;
+      AVFrame* first = pending_.get();
+      int64_t index = EstimateIndex(PtsOf(first));
+      CUTROOM_RETURN_IF_ERROR(Emit(first, index, out));
+      av_frame_unref(first);
+      has_pending_ = false;
+      next_index_ = index + 1;
+      return out;
+    }
+  }
+  return Status::InvalidArgument("no decodable frame in " + path_);
+}
+
+Result<bool> VideoDecoder::Impl::Next(VideoFrame& out) {
+  while (true) {
+    CUTROOM_ASSIGN_OR_RETURN(bool got, Decode(frame_.get()));
+    if (!got) return false;
+    CUTROOM_RETURN_IF_ERROR(Emit(frame_.get(), next_index_, out));
+    ++next_index_;
+    return true;
+  }
+}
+
+Status VideoDecoder::Impl::Emit(const AVFrame* frame, int64_t index, VideoFrame& out) {
+  CUTROOM_RETURN_IF_ERROR(CheckSize(frame->width, frame->height, options_.max_pixels, "decoded frame"));
+  const int ch = ChannelsOf(options_.format);
+  const bool quarter = rotation_ == 90 || rotation_ == 270;
+  const int pre_w = quarter ? out_h_ : out_w_, pre_h = quarter ? out_w_ : out_h_;
+  out.width = out_w_;
+  out.height = out_h_;
+  out.format = options_.format;
+  out.index = index;
+  int64_t p = PtsOf(frame);
+  out.pts_s = p != kNoPts ? Seconds(p) : (info_.fps > 0 ? static_cast<double>(index) / info_.fps : 0.0);
+  out.pixels.resize(static_cast<size_t>(out_w_) * out_h_ * ch);
+  uint8_t* dst = out.pixels.data();
+  if (rotation_ != 0) {
+    scratch_.resize(out.pixels.size());
+    dst = scratch_.data();
+  }
+  SourceImage src{frame->data, frame->linesize, frame->width, frame->height,
+                  static_cast<AVPixelFormat>(frame->format), frame->colorspace, frame->color_range};
+  CUTROOM_RETURN_IF_ERROR(scaler_.Convert(src, pre_w, pre_h, options_.format, dst));
+  if (rotation_ != 0) RotatePacked(scratch_.data(), pre_w, pre_h, ch, rotation_, out.pixels.data());
+  return Status::Ok();
+}
+
+VideoDecoder::VideoDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoDecoder::~VideoDecoder() = default;
+
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::Open(const std::string& path, const DecodeOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  CUTROOM_RETURN_IF_ERROR(impl->Init(path, options));
+  return std::unique_ptr<VideoDecoder>(new VideoDecoder(std::move(impl)));
+}
+
+const VideoStreamInfo& VideoDecoder::info() const { return impl_->info_; }
+Result<bool> VideoDecoder::Next(VideoFrame& out) { return impl_->Next(out); }
+Result<VideoFrame> VideoDecoder::FrameAt(double t_s) { return impl_->FrameAt(t_s); }
+
+Result<VideoFrame> ResizeFrame(const VideoFrame& in, int width, int height, PixelFormat format) {
+  const int ch = ChannelsOf(in.format);
+  if (in.width <= 0 || in.height <= 0 ||
+      in.pixels.size() != static_cast<size_t>(in.width) * in.height * ch) {
+    return Status::InvalidArgument("frame pixels do not match its size");
+  }
+  CUTROOM_RETURN_IF_ERROR(CheckSize(width, height, DecodeOptions{}.max_pixels, "output size"));
+  const uint8_t* data[4] = {in.pixels.data(), nullptr, nullptr, nullptr};
+  int linesize[4] = {in.width * ch, 0, 0, 0};
+  SourceImage src{data, linesize, in.width, in.height, AvPixelFormat(in.format), AVCOL_SPC_RGB,
+                  AVCOL_RANGE_JPEG};
+  VideoFrame out;
+  out.pts_s = in.pts_s;
+  out.index = in.index;
+  out.width = width;
+  out.height = height;
+  out.format = format;
+  out.pixels.resize(static_cast<size_t>(width) * height * ChannelsOf(format));
+  Scaler scaler;
+  CUTROOM_RETURN_IF_ERROR(scaler.Convert(src, width, height, format, out.pixels.data()));
+  return out;
+}
+
+}  // namespace cutroom::media
