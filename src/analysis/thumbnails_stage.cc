@@ -18,6 +18,17 @@ struct NewAsset {
   std::string bytes;
 };
 
+NewAsset MakeAsset(IdGenerator* ids, const std::string& video_id, const std::string& kind, const std::string& ext,
+                   const std::string& mime) {
+  NewAsset a;
+  a.row.asset_id = ids->Next(kAssetIdPrefix);
+  a.row.video_id = video_id;
+  a.row.kind = kind;
+  a.row.storage_key = storage::MakeKey("assets", video_id, a.row.asset_id + ext);
+  a.row.mime_type = mime;
+  return a;
+}
+
 }  // namespace
 
 Status RunThumbnails(jobs::JobContext& ctx) {
@@ -47,12 +58,7 @@ Status RunThumbnails(jobs::JobContext& ctx) {
   CUTROOM_ASSIGN_OR_RETURN(auto poster, media::MakePoster(path));
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
   {
-    NewAsset a;
-    a.row.asset_id = s.ids->Next(kAssetIdPrefix);
-    a.row.video_id = video_id;
-    a.row.kind = "thumbnail";
-    a.row.storage_key = storage::MakeKey("assets", video_id, a.row.asset_id + ".jpg");
-    a.row.mime_type = "image/jpeg";
+    NewAsset a = MakeAsset(s.ids, video_id, "thumbnail", ".jpg", "image/jpeg");
     a.row.width = poster.width;
     a.row.height = poster.height;
     a.row.metadata = {{"ts_s", poster.ts_s}};
@@ -63,12 +69,7 @@ Status RunThumbnails(jobs::JobContext& ctx) {
   if (type == "video") {
     CUTROOM_ASSIGN_OR_RETURN(auto sheet, media::MakeSpriteSheet(path));
     CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
-    NewAsset sprite;
-    sprite.row.asset_id = s.ids->Next(kAssetIdPrefix);
-    sprite.row.video_id = video_id;
-    sprite.row.kind = "sprite";
-    sprite.row.storage_key = storage::MakeKey("assets", video_id, sprite.row.asset_id + ".jpg");
-    sprite.row.mime_type = "image/jpeg";
+    NewAsset sprite = MakeAsset(s.ids, video_id, "sprite", ".jpg", "image/jpeg");
     sprite.row.width = sheet.tile_width * sheet.columns;
     sprite.row.height = sheet.tile_height * sheet.rows;
     sprite.row.metadata = {{"tile_width", sheet.tile_width},
@@ -76,12 +77,7 @@ Status RunThumbnails(jobs::JobContext& ctx) {
                            {"columns", sheet.columns},
                            {"rows", sheet.rows},
                            {"tiles", sheet.tiles.size()}};
-    NewAsset vtt;
-    vtt.row.asset_id = s.ids->Next(kAssetIdPrefix);
-    vtt.row.video_id = video_id;
-    vtt.row.kind = "vtt";
-    vtt.row.storage_key = storage::MakeKey("assets", video_id, vtt.row.asset_id + ".vtt");
-    vtt.row.mime_type = "text/vtt";
+    NewAsset vtt = MakeAsset(s.ids, video_id, "vtt", ".vtt", "text/vtt");
     vtt.bytes = media::SpriteVtt(sheet, AssetUrl(video_id, sprite.row.asset_id));
     vtt.row.metadata = {{"sprite_asset_id", sprite.row.asset_id}};
     sprite.bytes = std::move(sheet.jpeg);

@@ -12,14 +12,20 @@
 namespace cutroom::cli {
 namespace {
 
-int Serve(Runtime& rt) {
-  // Block the shutdown signals in every thread; one thread waits for them
-  // with sigwait, so the handler can call into the server safely.
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts; one
+// thread then waits for them with sigwait, so shutdown runs as ordinary code
+// rather than in a signal handler.
+sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Serve(Runtime& rt) {
+  sigset_t signals = BlockShutdownSignals();
 
   Status st = OpenRuntime(rt);
   if (!st.ok()) return ReportError(st);
@@ -56,11 +62,7 @@ int Serve(Runtime& rt) {
 
 // Workers only, for scale-out: same database and storage, no HTTP.
 int Worker(Runtime& rt) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockShutdownSignals();
   Status st = OpenRuntime(rt);
   if (!st.ok()) return ReportError(st);
   jobs::WorkerPool& workers = MakeWorkers(rt);
