@@ -18,7 +18,9 @@
 #   DURATION=600   length of the generated videos in seconds
 #   PRESET=veryfast  x264 preset for generating them (veryfast has B-frames)
 #   EVERY=10       seconds between sampled frames
-#   THREADS=2      decoder threads for both ffmpeg (-threads) and frames_bench
+#   THREADS=2      ffmpeg's decoder threads (-threads)
+#   CONFIGS="1x2 2x1"  frames_bench runs as JOBSxTHREADS: decoders working in
+#                  parallel x threads each (both use the same 2 cores as ffmpeg)
 #   REPEAT=3       runs of each measurement; the fastest counts
 #   VERIFY=1       check that both tools wrote the same frames (PSNR of the
 #                  first, middle and last pair)
@@ -33,6 +35,7 @@ DURATION=${DURATION:-600}
 PRESET=${PRESET:-veryfast}
 EVERY=${EVERY:-10}
 THREADS=${THREADS:-2}
+CONFIGS=${CONFIGS:-1x2 2x1}
 REPEAT=${REPEAT:-3}
 VERIFY=${VERIFY:-1}
 KEEP=${KEEP:-0}
@@ -90,39 +93,46 @@ psnr() {
 }
 
 rows=()
+row() { rows+=("$(printf '%-14s %-38s %9s %7s %10s %7s   %s' "$@")"); }
 for gop_s in 2 10; do
   gop=$((gop_s * 30))
   src=$(make_source "$gop")
-  cat "$src" >/dev/null  # both tools read it from the page cache
-  ff_out="$WORK/ffmpeg-g$gop" cr_out="$WORK/cutroom-g$gop"
+  cat "$src" >/dev/null  # every run reads it from the page cache
+  target=$([[ $gop_s == 2 ]] && echo 5 || echo 2)
+  label="${gop_s} s (g=$gop)"
+  ff_out="$WORK/ffmpeg-g$gop"
   log "keyframes every ${gop_s} s: ffmpeg"
   ff_s=$(time_best "$ff_out" ffmpeg -nostdin -v error -threads "$THREADS" -i "$src" \
     -vf "fps=1/$EVERY" -q:v 3 "$ff_out/%04d.jpg")
-  log "keyframes every ${gop_s} s: frames_bench"
-  cr_s=$(time_best "$cr_out" "$FRAMES_BENCH" --input "$src" --out "$cr_out" --every "$EVERY" \
-    --threads "$THREADS" --format jpg --quality 97)
   ff_n=$(find "$ff_out" -name '*.jpg' | wc -l)
-  cr_n=$(find "$cr_out" -name '*.jpg' | wc -l)
-  check="-"
-  if [[ $VERIFY == 1 ]]; then
-    n=$((ff_n < cr_n ? ff_n : cr_n))
-    worst=""
-    for k in 1 $(((n + 1) / 2)) "$n"; do
-      f=$(printf '%04d.jpg' "$k")
-      p=$(psnr "$ff_out/$f" "$cr_out/$f")
-      [[ -z $worst ]] || awk -v p="$p" -v w="$worst" 'BEGIN { exit !(p < w) }' && worst=$p
-    done
-    check="min PSNR ${worst} dB"
-  fi
-  target=$([[ $gop_s == 2 ]] && echo 5 || echo 2)
-  ratio=$(awk -v f="$ff_s" -v c="$cr_s" 'BEGIN { printf "%.1f", f / c }')
-  mark=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r >= t) ? "" : " *" }')
-  rows+=("$(printf '%-16s %10s %10s %12s %8sx%-3s %10s   %s' "${gop_s} s (g=$gop)" "$ff_s" "$cr_s" \
-    "$ff_n / $cr_n" "$ratio" "$mark" ">=${target}x" "$check")")
+  row "$label" "ffmpeg -threads $THREADS" "$ff_s" "$ff_n" "1.0x" "" ""
+  for config in $CONFIGS; do
+    jobs=${config%x*} threads=${config#*x}
+    cr_out="$WORK/cutroom-g$gop-$config"
+    log "keyframes every ${gop_s} s: frames_bench --jobs $jobs --threads $threads"
+    cr_s=$(time_best "$cr_out" "$FRAMES_BENCH" --input "$src" --out "$cr_out" --every "$EVERY" \
+      --jobs "$jobs" --threads "$threads" --format jpg --quality 97)
+    cr_n=$(find "$cr_out" -name '*.jpg' | wc -l)
+    check="-"
+    if [[ $VERIFY == 1 ]]; then
+      n=$((ff_n < cr_n ? ff_n : cr_n))
+      worst=""
+      for k in 1 $(((n + 1) / 2)) "$n"; do
+        f=$(printf '%04d.jpg' "$k")
+        p=$(psnr "$ff_out/$f" "$cr_out/$f")
+        if [[ -z $worst ]] || awk -v p="$p" -v w="$worst" 'BEGIN { exit !(p < w) }'; then worst=$p; fi
+      done
+      check=$(awk -v w="$worst" 'BEGIN { printf "min PSNR %.1f dB", w }')
+    fi
+    ratio=$(awk -v f="$ff_s" -v c="$cr_s" 'BEGIN { printf "%.1fx", f / c }')
+    mark=$(awk -v f="$ff_s" -v c="$cr_s" -v t="$target" 'BEGIN { print (f / c >= t) ? "" : " *" }')
+    what="frames_bench, $jobs decoder$([[ $jobs == 1 ]] || echo s) x $threads thread$([[ $threads == 1 ]] || echo s)"
+    row "$label" "$what" "$cr_s" "$cr_n" "$ratio$mark" ">=${target}x" "$check"
+  done
 done
 
 echo
-echo "one frame every ${EVERY} s of a ${DURATION} s 1280x720 30 fps H.264 video (x264 $PRESET), ${THREADS} decoder threads, best of $REPEAT"
-printf '%-16s %10s %10s %12s %12s %10s   %s\n' "keyframes" "ffmpeg s" "cutroom s" "frames" "speed-up" "target" "same frames"
-for row in "${rows[@]}"; do echo "$row"; done
+echo "one frame every ${EVERY} s of a ${DURATION} s 1280x720 30 fps H.264 video (x264 $PRESET), best of $REPEAT runs"
+printf '%-14s %-38s %9s %7s %10s %7s   %s\n' "keyframes" "run" "seconds" "frames" "vs ffmpeg" "target" "same frames"
+for r in "${rows[@]}"; do echo "$r"; done
 echo "(* = target missed; ffmpeg: -threads $THREADS -i F -vf fps=1/$EVERY -q:v 3 OUT/%04d.jpg)"

@@ -7,6 +7,7 @@
 #include "api/dto.h"
 #include "api/server.h"
 #include "db/tables.h"
+#include "analysis/transcription_stage.h"
 #include "jobs/pipeline.h"
 
 namespace cutroom::api {
@@ -34,6 +35,11 @@ Status RequireOwnedMedia(db::Repositories& repos, const std::string& video_id, c
   auto media = repos.media.Get(video_id);
   if (!media.ok() || media->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
   return Status::Ok();
+}
+
+uint64_t ContentLengthOf(const httplib::Request& req) {
+  return req.has_header("Content-Length") ? std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10)
+                                          : 0;
 }
 
 std::string SseEvent(const jobs::JobEvent& e) {
@@ -150,7 +156,29 @@ void ApiServer::RegisterJobRoutes() {
                    }
                    only.push_back(stage);
                  }
-                 CUTROOM_ASSIGN_OR_RETURN(auto plan, jobs::EnqueuePipeline(*deps_.queue, video_id, ctx.owner_id, only));
+                 // Optional JSON body: the stage's parameters (for one stage) or
+                 // {"stage": {...}} per stage (for all).
+                 nlohmann::json params = nlohmann::json::object();
+                 if (ContentLengthOf(ctx.req) > 0) {
+                   CUTROOM_ASSIGN_OR_RETURN(auto body, ctx.ReadJson());
+                   params = stage == "all" ? body : nlohmann::json{{stage, body}};
+                 }
+                 if (stage == "all" || stage == "transcription") {
+                   nlohmann::json tp = params.value("transcription", nlohmann::json::object());
+                   Status valid = analysis::ValidateTranscriptionParams(tp, *deps_.config);
+                   if (valid.code() == StatusCode::kNotSupported) {
+                     WriteError(ctx.res, {422,
+                                          valid.message().find("cannot transcribe") != std::string::npos
+                                              ? "unsupported_language"
+                                              : "unsupported_engine",
+                                          valid.message(),
+                                          {{"languages", {"en"}}, {"engines", {"pocketsphinx"}}}});
+                     return Status::Ok();
+                   }
+                   CUTROOM_RETURN_IF_ERROR(valid);
+                 }
+                 CUTROOM_ASSIGN_OR_RETURN(auto plan,
+                                          jobs::EnqueuePipeline(*deps_.queue, video_id, ctx.owner_id, only, params));
                  if (deps_.notify_workers) deps_.notify_workers();
                  nlohmann::json stages = nlohmann::json::array();
                  for (const auto& p : plan) {

@@ -161,6 +161,7 @@ void ApiServer::RegisterRoutes() {
   RegisterTusRoutes();
   RegisterJobRoutes();
   RegisterAssetRoutes();
+  RegisterAnalysisRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {

@@ -59,6 +59,7 @@ class ApiServer {
   void RegisterTusRoutes();
   void RegisterJobRoutes();
   void RegisterAssetRoutes();
+  void RegisterAnalysisRoutes();
   // Queues the thumbnails stage for newly ready media.
   void OnMediaReady(const db::MediaRow& media);
   Result<std::string> Authenticate(const httplib::Request& req);

@@ -4,6 +4,9 @@
 
 #include "cli/commands.h"
 #include "db/tables.h"
+#include "analysis/search/search.h"
+#include "analysis/transcribe/subtitles.h"
+#include "analysis/transcribe/transcript_store.h"
 #include "jobs/pipeline.h"
 
 namespace cutroom::cli {
@@ -78,6 +81,47 @@ void AddJobCommands(CLI::App& app, CommandTable& table) {
                   j.video_id.value_or("-").c_str(), j.status.c_str(), j.progress * 100,
                   static_cast<long long>(j.attempts), static_cast<long long>(j.max_attempts),
                   j.error.value_or("").c_str());
+    }
+    return 0;
+  });
+
+  auto* search = app.add_subcommand("search", "full-text search over transcripts, scenes and frame text");
+  auto query = std::make_shared<std::string>();
+  auto search_video = std::make_shared<std::string>();
+  auto search_limit = std::make_shared<int>(20);
+  search->add_option("QUERY", *query, "words, \"a phrase\", prefix*, AND/OR/NOT")->required();
+  search->add_option("--video", *search_video, "only this video");
+  search->add_option("--limit", *search_limit, "most hits")->check(CLI::Range(1, 100));
+  table.Add(search, [query, search_video, search_limit](Runtime& rt) {
+    Status st = OpenRuntime(rt);
+    if (!st.ok()) return ReportError(st);
+    analysis::SearchRequest req{*query, db::kLocalOwnerId, *search_video, *search_limit};
+    auto hits = analysis::Search(*rt.db, req);
+    if (!hits.ok()) return ReportError(hits.status());
+    if (hits->empty()) std::printf("no hits for %s\n", query->c_str());
+    for (const auto& h : *hits) {
+      std::printf("%s  %s-%s  %-10s %s\n", h.video_id.c_str(), analysis::SubtitleTime(h.start_s, '.').c_str(),
+                  analysis::SubtitleTime(h.end_s, '.').c_str(), h.source.c_str(), h.snippet.c_str());
+    }
+    return 0;
+  });
+
+  auto* transcript = app.add_subcommand("transcript", "print a video's transcript");
+  auto t_video = std::make_shared<std::string>();
+  auto t_format = std::make_shared<std::string>("txt");
+  transcript->add_option("VIDEO_ID", *t_video, "the video (vid_...)")->required();
+  transcript->add_option("--format", *t_format, "txt, srt or vtt")->check(CLI::IsMember({"txt", "srt", "vtt"}));
+  table.Add(transcript, [t_video, t_format](Runtime& rt) {
+    Status st = OpenRuntime(rt);
+    if (!st.ok()) return ReportError(st);
+    auto stored = analysis::LoadTranscript(*rt.db, rt.env, rt.ids.get(), *t_video);
+    if (!stored.ok()) return ReportError(stored.status());
+    if (*t_format == "srt") {
+      std::fputs(analysis::FormatSrt(analysis::BuildCues(stored->transcript)).c_str(), stdout);
+    } else if (*t_format == "vtt") {
+      std::fputs(analysis::FormatVtt(analysis::BuildCues(stored->transcript)).c_str(), stdout);
+    } else {
+      std::fputs(analysis::FormatText(stored->transcript).c_str(), stdout);
     }
     return 0;
   });

@@ -10,7 +10,7 @@ const std::vector<Stage>& PipelineStages() {
       {"thumbnails", "thumbnails", {}, true, ""},
       {"frames", "frames", {}, false, "frame sampling lands with the scenes/frames issue"},
       {"scenes", "scenes", {}, false, "scene detection lands with the scenes/frames issue"},
-      {"transcription", "transcription", {}, false, "transcription lands with the transcription issue"},
+      {"transcription", "transcription", {}, true, ""},
       {"clips", "clips", {"scenes", "transcription"}, false, "clip candidates land with the clips issue"},
       {"retention", "retention", {"transcription"}, false, "retention analysis has not landed yet"},
   };
@@ -25,7 +25,8 @@ const Stage* FindStage(const std::string& name) {
 }
 
 Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::string& video_id,
-                                                  const std::string& owner_id, const std::vector<std::string>& only) {
+                                                  const std::string& owner_id, const std::vector<std::string>& only,
+                                                  const nlohmann::json& params) {
   std::vector<PlannedStage> plan;
   std::map<std::string, std::string> job_of;  // stage -> job id
   std::map<std::string, std::string> skipped;
@@ -50,6 +51,7 @@ Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::st
         req.owner_id = owner_id;
         req.processing_kind = stage.processing_kind;
         req.depends_on = deps;
+        if (params.is_object() && params.contains(stage.name)) req.params = params[stage.name];
         CUTROOM_ASSIGN_OR_RETURN(auto job, queue.Enqueue(req));
         p.job_id = job.job_id;
         p.processing_id = job.processing_id.value_or("");

@@ -33,8 +33,10 @@ struct PlannedStage {
 // Enqueues every available stage for video_id in dependency order;
 // unavailable stages are skipped and say why, and so are stages that need
 // a skipped one.
+// params: per-stage job parameters (stage name -> JSON object).
 Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::string& video_id,
                                                   const std::string& owner_id,
-                                                  const std::vector<std::string>& only = {});
+                                                  const std::vector<std::string>& only = {},
+                                                  const nlohmann::json& params = nlohmann::json::object());
 
 }  // namespace cutroom::jobs

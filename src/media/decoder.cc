@@ -248,15 +248,23 @@ class VideoDecoder::Impl {
   // The next frame out of the decoder (a stashed one first); false at the end.
   Result<bool> Decode(AVFrame* out);
   Status NoteDecodeError(int rc);
-  // Repositions at the keyframe at or before ts and resets the decoder.
+  // Repositions at the keyframe at or before ts (at the start when there is
+  // none) and resets the decoder.
   Status Seek(int64_t ts);
+  // Repositions at the start of the file, reopening it if the demuxer
+  // cannot seek there.
+  Status Rewind();
+  void ResetDecoder();
   Status BuildIndex();
   Result<VideoFrame> FrameAtIndexed(int64_t limit);
   Result<VideoFrame> FrameAtUnindexed(int64_t limit);
+  Result<VideoFrame> FrameAtCounted(double t_s);
   // Decodes forward until the frame with pts == target (indexed) or past
   // limit; leaves the hit in frame_ or the last frame <= limit in best_.
   Result<bool> RollForward(int64_t target, int64_t limit, bool skip_nonref);
   Status Emit(const AVFrame* frame, int64_t index, VideoFrame& out);
+  // Emit with the index of the frame's pts in the packet index.
+  Status EmitIndexed(const AVFrame* frame, VideoFrame& out);
 
   int64_t PtsOf(const AVFrame* f) const { return f->best_effort_timestamp; }
   double Seconds(int64_t pts) const { return static_cast<double>(pts - start_pts_) * av_q2d(stream_->time_base); }
@@ -294,7 +302,11 @@ class VideoDecoder::Impl {
 
   bool index_built_ = false;
   bool index_usable_ = false;
+  bool timeless_ = false;  // packets carry no timestamps at all (raw streams)
   bool skipping_safe_ = true;  // cleared when decoded pts turn out not to match packet pts
+  // Seeks go this many ticks before the keyframe they aim at. Grows when a
+  // seek lands past its target, as MPEG-TS seeks by bisection can.
+  int64_t preroll_ = 0;
   std::vector<int64_t> pts_;      // every packet's pts, sorted: presentation order
   std::vector<int64_t> key_pts_;  // keyframes' pts, sorted
 
@@ -472,13 +484,37 @@ Result<bool> VideoDecoder::Impl::Decode(AVFrame* out) {
 }
 
 Status VideoDecoder::Impl::Seek(int64_t ts) {
-  // max_ts = ts: never land after the keyframe we asked for. Demuxers that
-  // find no keyframe at or before ts (the stream's first one is later) get
-  // the one nearest the start.
+  // max_ts = ts: never land after the keyframe we asked for.
   int rc = avformat_seek_file(fmt_.get(), stream_index_, INT64_MIN, ts, ts, 0);
   if (rc < 0) rc = av_seek_frame(fmt_.get(), stream_index_, ts, AVSEEK_FLAG_BACKWARD);
-  if (rc < 0) rc = avformat_seek_file(fmt_.get(), stream_index_, INT64_MIN, start_pts_, INT64_MAX, 0);
-  if (rc < 0) return AvError(rc, "seek in " + path_);
+  // No keyframe at or before ts (or no seeking at all): from the start.
+  if (rc < 0) return Rewind();
+  ResetDecoder();
+  return Status::Ok();
+}
+
+Status VideoDecoder::Impl::Rewind() {
+  int rc = avformat_seek_file(fmt_.get(), stream_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0);
+  if (rc < 0) {
+    // Raw streams without an index cannot seek back: open the file again.
+    CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fresh, OpenInput(path_, options_.max_pixels, true));
+    if (stream_index_ >= static_cast<int>(fresh->nb_streams) ||
+        fresh->streams[stream_index_]->codecpar->codec_id != stream_->codecpar->codec_id ||
+        av_cmp_q(fresh->streams[stream_index_]->time_base, stream_->time_base) != 0) {
+      return Status::Internal("the streams of " + path_ + " changed when it was reopened");
+    }
+    for (unsigned i = 0; i < fresh->nb_streams; ++i) {
+      if (static_cast<int>(i) != stream_index_) fresh->streams[i]->discard = AVDISCARD_ALL;
+    }
+    av_packet_unref(pkt_.get());  // may refer to the old demuxer's buffers
+    fmt_ = std::move(fresh);
+    stream_ = fmt_->streams[stream_index_];
+  }
+  ResetDecoder();
+  return Status::Ok();
+}
+
+void VideoDecoder::Impl::ResetDecoder() {
   avcodec_flush_buffers(dec_.get());
   av_packet_unref(pkt_.get());
   pkt_held_ = false;
@@ -488,7 +524,6 @@ Status VideoDecoder::Impl::Seek(int64_t ts) {
   drained_ = false;
   position_pts_ = kNoPts;
   consecutive_errors_ = 0;
-  return Status::Ok();
 }
 
 Status VideoDecoder::Impl::BuildIndex() {
@@ -503,10 +538,12 @@ Status VideoDecoder::Impl::BuildIndex() {
   PacketPtr pkt(av_packet_alloc());
   if (!pkt) return Status::ResourceExhausted("out of memory");
   bool usable = true;
+  int64_t with_time = 0, without_time = 0;
   while (usable) {
     int rc = av_read_frame(fmt, pkt.get());
     if (rc < 0) break;  // EOF, or the same damage the decoder will meet
     if (pkt->stream_index == stream_index_ && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
+      ++(pkt->pts == AV_NOPTS_VALUE && pkt->dts == AV_NOPTS_VALUE ? without_time : with_time);
       if (pkt->pts == AV_NOPTS_VALUE || pts_.size() >= kMaxIndexedPackets) {
         usable = false;
       } else {
@@ -526,6 +563,7 @@ Status VideoDecoder::Impl::BuildIndex() {
   std::sort(key_pts_.begin(), key_pts_.end());
   if (usable && std::adjacent_find(pts_.begin(), pts_.end()) != pts_.end()) usable = false;
   index_usable_ = usable && !pts_.empty();
+  timeless_ = !index_usable_ && without_time > 0 && with_time == 0;
   if (!index_usable_) {
     pts_.clear();
     pts_.shrink_to_fit();
@@ -551,7 +589,9 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAt(double t_s) {
   if (!std::isfinite(t_s)) return Status::InvalidArgument("frame time must be finite");
   if (!index_built_) CUTROOM_RETURN_IF_ERROR(BuildIndex());
   int64_t limit = LimitFor(t_s);
-  return index_usable_ ? FrameAtIndexed(limit) : FrameAtUnindexed(limit);
+  if (index_usable_) return FrameAtIndexed(limit);
+  if (timeless_) return FrameAtCounted(t_s);
+  return FrameAtUnindexed(limit);
 }
 
 Result<bool> VideoDecoder::Impl::RollForward(int64_t target, int64_t limit, bool skip_nonref) {
@@ -587,8 +627,7 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAtIndexed(int64_t limit) {
   size_t index = it == pts_.begin() ? 0 : static_cast<size_t>(it - pts_.begin()) - 1;
   int64_t target = pts_[index];
   auto key_it = std::upper_bound(key_pts_.begin(), key_pts_.end(), target);
-  size_t key_pos = key_it == key_pts_.begin() ? 0 : static_cast<size_t>(key_it - key_pts_.begin()) - 1;
-  int64_t key = key_pts_.empty() || key_it == key_pts_.begin() ? pts_.front() : key_pts_[key_pos];
+  int64_t key = key_it == key_pts_.begin() ? pts_.front() : *std::prev(key_it);
 
   // Decoding on from where the decoder stands beats seeking when the target
   // lies ahead and no keyframe sits in between (a seek would land at or
@@ -597,18 +636,16 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAtIndexed(int64_t limit) {
                 (has_pending_ ? PtsOf(pending_.get()) <= target : position_pts_ < target);
 
   // Attempts: fast (skipping frames that cannot be the target), then exact
-  // from the same keyframe, then from earlier keyframes for streams whose
-  // first frames after a keyframe cannot be decoded on their own.
+  // from the keyframe, then from further back (a seek that landed past the
+  // target, a keyframe whose first frames need the previous ones), then from
+  // the start.
   for (int attempt = 0; attempt < 4; ++attempt) {
     const bool skip = attempt == 0 && skipping_safe_;
-    if (!(attempt == 0 && resume)) {
-      int64_t from = key;
-      if (attempt >= 2) {
-        size_t back = std::min<size_t>(key_pos, attempt == 2 ? 1 : key_pos);
-        from = key_pts_.empty() ? pts_.front() : key_pts_[key_pos - back];
-        if (attempt == 3) from = pts_.front();
-      }
-      CUTROOM_RETURN_IF_ERROR(Seek(from));
+    const bool resumed = attempt == 0 && resume;
+    if (attempt == 3) {
+      CUTROOM_RETURN_IF_ERROR(Rewind());
+    } else if (!resumed) {
+      CUTROOM_RETURN_IF_ERROR(Seek(key - preroll_));
     }
     CUTROOM_ASSIGN_OR_RETURN(bool hit, RollForward(target, limit, skip));
     VideoFrame out;
@@ -618,43 +655,51 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAtIndexed(int64_t limit) {
       return out;
     }
     if (best_->buf[0] && !skip) {
-      // Decoding without skipping still never produced the indexed pts: the
-      // decoder's timestamps differ from the packets'. The last frame before
-      // the target is the answer, and skipping is unsafe from now on.
+      // Decoding without skipping went past the indexed pts without
+      // producing it: the decoder's timestamps differ from the packets' (or
+      // that frame is undecodable). The last frame before it is the answer,
+      // and skipping is unsafe from now on.
       skipping_safe_ = false;
-      int64_t p = PtsOf(best_.get());
-      auto pos = std::lower_bound(pts_.begin(), pts_.end(), p);
-      int64_t best_index = pos != pts_.end() && *pos == p ? pos - pts_.begin() : EstimateIndex(p);
-      CUTROOM_RETURN_IF_ERROR(Emit(best_.get(), best_index, out));
-      next_index_ = best_index + 1;
-      return out;
+      return EmitIndexed(best_.get(), out);
+    }
+    if (!best_->buf[0] && !resumed) {
+      // The first frame after the seek was already past the target.
+      const int64_t second = static_cast<int64_t>(1 / av_q2d(stream_->time_base));
+      preroll_ = std::min(std::max(preroll_ * 2, second), 60 * second);
     }
     if (attempt == 3 && has_pending_) {
       // Nothing decodable at or before t: the first frame there is.
-      AVFrame* first = pending_.get();
-      int64_t p = PtsOf(first);
-      auto pos = std::lower_bound(pts_.begin(), pts_.end(), p);
-      int64_t first_index = pos != pts_.end() && *pos == p ? pos - pts_.begin() : EstimateIndex(p);
-      CUTROOM_RETURN_IF_ERROR(Emit(first, first_index, out));
-      av_frame_unref(first);
+      CUTROOM_RETURN_IF_ERROR(EmitIndexed(pending_.get(), out));
+      av_frame_unref(pending_.get());
       has_pending_ = false;
-      next_index_ = first_index + 1;
       return out;
     }
   }
   return Status::InvalidArgument("no decodable frame near " + std::to_string(Seconds(target)) + " s in " + path_);
 }
 
+Status VideoDecoder::Impl::EmitIndexed(const AVFrame* frame, VideoFrame& out) {
+  int64_t p = PtsOf(frame);
+  auto pos = std::lower_bound(pts_.begin(), pts_.end(), p);
+  int64_t index = pos != pts_.end() && *pos == p ? pos - pts_.begin() : EstimateIndex(p);
+  CUTROOM_RETURN_IF_ERROR(Emit(frame, index, out));
+  next_index_ = index + 1;
+  return Status::Ok();
+}
+
 Result<VideoFrame> VideoDecoder::Impl::FrameAtUnindexed(int64_t limit) {
   // Without packet timestamps the target is only known once a later frame
   // shows up, and a seek may land after t: step back until a frame <= t is
   // seen, ending at the start of the stream.
-  const double tb = av_q2d(stream_->time_base);
-  const int64_t steps[] = {0, static_cast<int64_t>(2 / tb), static_cast<int64_t>(10 / tb),
-                           static_cast<int64_t>(60 / tb)};
+  const int64_t second = static_cast<int64_t>(1 / av_q2d(stream_->time_base));
+  const int64_t steps[] = {0, 2 * second, 10 * second, 60 * second};
   for (int attempt = 0; attempt <= 4; ++attempt) {
-    bool from_start = attempt == 4 || limit - steps[std::min(attempt, 3)] <= start_pts_;
-    CUTROOM_RETURN_IF_ERROR(Seek(from_start ? start_pts_ : limit - steps[attempt]));
+    const bool from_start = attempt == 4 || limit - steps[std::min(attempt, 3)] <= start_pts_;
+    if (from_start) {
+      CUTROOM_RETURN_IF_ERROR(Rewind());
+    } else {
+      CUTROOM_RETURN_IF_ERROR(Seek(limit - steps[attempt]));
+    }
     CUTROOM_RETURN_IF_ERROR(RollForward(kNoPts, limit, false).status());
     VideoFrame out;
     if (best_->buf[0]) {
@@ -665,10 +710,10 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAtUnindexed(int64_t limit) {
     }
     if (from_start) {
       if (!has_pending_) break;
-      AVFrame* first = pending_.get();
-      int64_t index = EstimateIndex(PtsOf(first));
-      CUTROOM_RETURN_IF_ERROR(Emit(first, index, out));
-      av_frame_unref(first);
+      // t is before the first frame.
+      int64_t index = EstimateIndex(PtsOf(pending_.get()));
+      CUTROOM_RETURN_IF_ERROR(Emit(pending_.get(), index, out));
+      av_frame_unref(pending_.get());
       has_pending_ = false;
       next_index_ = index + 1;
       return out;
@@ -677,14 +722,43 @@ Result<VideoFrame> VideoDecoder::Impl::FrameAtUnindexed(int64_t limit) {
   return Status::InvalidArgument("no decodable frame in " + path_);
 }
 
-Result<bool> VideoDecoder::Impl::Next(VideoFrame& out) {
+Result<VideoFrame> VideoDecoder::Impl::FrameAtCounted(double t_s) {
+  // Nothing to seek by: frame n is shown at n / fps, counting from the
+  // start, and reaching it means decoding everything before it.
+  if (info_.fps <= 0) return Status::NotSupported("no timestamps and no frame rate in " + path_);
+  const int64_t target = std::max<int64_t>(0, static_cast<int64_t>(std::floor(t_s * info_.fps + 1e-6)));
+  // Every path keeps next_index_ equal to the frames taken since the start.
+  if (drained_ || next_index_ > target) {
+    CUTROOM_RETURN_IF_ERROR(Rewind());
+    next_index_ = 0;
+  }
+  av_frame_unref(best_.get());
+  int64_t best_index = -1;
   while (true) {
     CUTROOM_ASSIGN_OR_RETURN(bool got, Decode(frame_.get()));
-    if (!got) return false;
-    CUTROOM_RETURN_IF_ERROR(Emit(frame_.get(), next_index_, out));
-    ++next_index_;
-    return true;
+    if (!got) break;
+    const int64_t index = next_index_++;
+    if (index == target) {
+      VideoFrame out;
+      CUTROOM_RETURN_IF_ERROR(Emit(frame_.get(), index, out));
+      return out;
+    }
+    av_frame_unref(best_.get());
+    av_frame_move_ref(best_.get(), frame_.get());
+    best_index = index;
   }
+  if (best_index < 0) return Status::InvalidArgument("no decodable frame in " + path_);
+  VideoFrame out;  // t is past the end: the last frame
+  CUTROOM_RETURN_IF_ERROR(Emit(best_.get(), best_index, out));
+  return out;
+}
+
+Result<bool> VideoDecoder::Impl::Next(VideoFrame& out) {
+  CUTROOM_ASSIGN_OR_RETURN(bool got, Decode(frame_.get()));
+  if (!got) return false;
+  CUTROOM_RETURN_IF_ERROR(Emit(frame_.get(), next_index_, out));
+  ++next_index_;
+  return true;
 }
 
 Status VideoDecoder::Impl::Emit(const AVFrame* frame, int64_t index, VideoFrame& out) {

@@ -89,10 +89,12 @@ class VideoDecoder {
   // frame whose pts <= t_s, or the first frame when t_s is before it, and
   // the last frame when t_s is past the end. Seeks to the keyframe before
   // it and decodes forward (or just decodes forward when that is closer),
-  // discarding non-reference frames it will not return. The first call
-  // reads the packet timestamps of the whole stream once (no decoding) so
-  // that the frame, its index and the keyframe to start from are known
-  // exactly. InvalidArgument for a non-finite t_s or undecodable data.
+  // discarding non-reference frames it will not return; only the returned
+  // frame is converted. The first call reads the packet timestamps of the
+  // whole stream once (no decoding) so that the frame, its index and the
+  // keyframe to start from are known exactly; streams without any
+  // timestamps (raw H.264) count frames from the start instead.
+  // InvalidArgument for a non-finite t_s or undecodable data.
   Result<VideoFrame> FrameAt(double t_s);
 
  private:

@@ -116,6 +116,15 @@ TEST(Pocketsphinx, WordTimesMatchTheAlignmentsWithin300ms) {
   EXPECT_EQ(close, matched) << close << " of " << matched << " words within 0.3 s";
 }
 
+TEST(Pocketsphinx, TheSameAudioGivesTheSameTranscriptEveryTime) {
+  // Regression: the front end's noise estimate carried over between
+  // utterances, so a re-run (on a decoder that had heard other audio)
+  // transcribed differently.
+  REQUIRE_SHARED_DATA(wav, "speech/jfk.wav");
+  std::string first = MustTranscribe(wav).Text();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(MustTranscribe(wav).Text(), first);
+}
+
 TEST(Pocketsphinx, RefusesLanguagesItCannotDo) {
   auto engine = PocketsphinxTranscriber();
   ASSERT_TRUE(engine.ok());

@@ -198,6 +198,23 @@ TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
   EXPECT_NE(bad.find("lands with"), std::string::npos) << bad;
 }
 
+TEST(Search, FindsASpokenPhraseFromTheCommandLine) {
+  std::string wav = cutroom::testing::SharedData("speech/jfk.wav");
+  if (wav.empty()) GTEST_SKIP() << "shared test data missing: speech/jfk.wav";
+  TempDir dir;
+  std::string out;
+  ASSERT_OK(Cutroom({"ingest", wav, "--data-dir", dir.path()}, &out));
+  std::string video = out.substr(out.find("vid_"), 30);
+  ASSERT_OK(Cutroom({"process", video, "--stage", "transcription", "--data-dir", dir.path()}, &out));
+  std::string found;
+  ASSERT_OK(Cutroom({"search", "\"your country\"", "--data-dir", dir.path()}, &found));
+  EXPECT_NE(found.find(video), std::string::npos) << found;
+  EXPECT_NE(found.find("[your country]"), std::string::npos) << found;
+  std::string srt;
+  ASSERT_OK(Cutroom({"transcript", video, "--format", "srt", "--data-dir", dir.path()}, &srt));
+  EXPECT_NE(srt.find(" --> "), std::string::npos) << srt;
+}
+
 TEST(Ingest, RefusesNonMediaAndKeepsNothing) {
   TempDir dir;
   WriteFile(dir.File("fake.mp4"), "<html>this is a web page, not a video</html>");

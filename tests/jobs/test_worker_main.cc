@@ -17,6 +17,7 @@ using namespace cutroom;
 namespace {
 
 Status Record(jobs::JobContext& ctx) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a little work, so both pools get some
   const auto& s = ctx.services();
   return s.db->Transaction([&](db::DbSession& tx) -> Status {
     CUTROOM_RETURN_IF_ERROR(tx.Execute("DELETE FROM test_runs WHERE job_id = ?", {ctx.job().job_id}).status());
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   });
   pool.Start();
   std::fprintf(stderr, "ready %s\n", pool.id().c_str());
+  std::fflush(stderr);
   int sig = 0;
   sigwait(&signals, &sig);
   pool.Stop();

@@ -62,9 +62,17 @@ class WorkerProcesses : public db::DbFixture {
 
 TEST_F(WorkerProcesses, TwoPoolsRunEveryJobExactlyOnce) {
   std::string path = dir_.File("cutroom.db");
-  for (int i = 0; i < 120; ++i) Enqueue("record");
   pid_t a = StartWorker(path, 5000, dir_.File("a.log"));
   pid_t b = StartWorker(path, 5000, dir_.File("b.log"));
+  // Both pools are polling before the jobs arrive, so both take part.
+  for (int i = 0; i < 500; ++i) {
+    if (cutroom::testing::ReadFile(dir_.File("a.log")).find("ready") != std::string::npos &&
+        cutroom::testing::ReadFile(dir_.File("b.log")).find("ready") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int i = 0; i < 120; ++i) Enqueue("record");
   for (int i = 0; i < 3000 && Count("SELECT COUNT(*) AS n FROM jobs WHERE status = 'succeeded'") < 120; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

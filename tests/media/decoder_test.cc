@@ -199,6 +199,35 @@ TEST(VideoDecoder, FrameAtMatchesSequentialFramesOnALongerFileWithBFrames) {
   }
 }
 
+// Containers other than MP4: MPEG-TS (timestamps, seeking by bisection)
+// and a raw H.264 stream (no packet pts at all: FrameAt cannot build its
+// index and steps back until it finds the frame).
+TEST(VideoDecoder, FrameAtMatchesSequentialFramesInOtherContainers) {
+  TempDir dir;
+  const std::string src = TestMedia("small.mp4");
+  const std::string ts = dir.File("small-ts"), raw = dir.File("small-h264");
+  ASSERT_OK(RunProcess({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, "-c", "copy", "-f", "mpegts", ts}));
+  ASSERT_OK(RunProcess({"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, "-an", "-c:v", "copy", "-bsf:v",
+                        "h264_mp4toannexb", "-f", "h264", raw}));
+  for (const std::string& path : {ts, raw}) {
+    SCOPED_TRACE(path);
+    DecodeOptions options;
+    options.width = 80;
+    options.format = PixelFormat::kGray8;
+    std::vector<VideoFrame> frames = DecodeAll(path, options);
+    ASSERT_EQ(frames.size(), 100u);
+    auto dec = VideoDecoder::Open(path, options);
+    ASSERT_OK(dec.status());
+    for (int i : {60, 10, 99, 0, 37, 38, 75, 26, 24, 25}) {
+      auto f = (*dec)->FrameAt(frames[i].pts_s + 0.02);
+      ASSERT_OK(f.status());
+      EXPECT_EQ(f->index, i);
+      EXPECT_NEAR(f->pts_s, frames[i].pts_s, 1e-9);
+      EXPECT_TRUE(f->pixels == frames[i].pixels) << "frame " << i;
+    }
+  }
+}
+
 TEST(VideoDecoder, TimestampsComeFromPtsOnVariableFrameRate) {
   REQUIRE_SHARED_DATA(path, "video/goldeneye-vfr-drop3.mp4");
   std::vector<double> expected = FfprobePresentationTimes(path);

@@ -3,7 +3,7 @@
 # later runs find the files and return at once. Needs ffmpeg.
 set -euo pipefail
 out="${1:?usage: make_test_media.sh OUTDIR}"
-stamp="$out/.version-2"
+stamp="$out/.version-3"
 [ -f "$stamp" ] && exit 0
 mkdir -p "$out"
 tmp="$(mktemp -d "$out/.tmp.XXXXXX")"
@@ -14,5 +14,10 @@ ff -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:samp
    -t 4 -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 25 -c:a aac -b:a 64k "$tmp/small.mp4"
 ff -f lavfi -i sine=frequency=300:sample_rate=16000 -t 2 -ac 1 "$tmp/tone.wav"
 ff -f lavfi -i testsrc2=size=320x180 -frames:v 1 "$tmp/still.png"
+# Speech with known sentence times (shared tool, when the shared folder is there).
+tool="$(cd "$(dirname "$0")/../../.." && pwd)/shared/tools/make_test_video.py"
+if [ -f "$tool" ] && command -v espeak-ng >/dev/null; then
+  python3 "$tool" "$tmp/talk.mp4" --size 320x180 --fps 25 --seed 3 >/dev/null
+fi
 mv "$tmp"/* "$out"/
 touch "$stamp"

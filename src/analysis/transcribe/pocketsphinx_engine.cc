@@ -4,6 +4,7 @@
 #include <pocketsphinx.h>
 #include <spdlog/spdlog.h>
 
+#include <sphinxbase/fe.h>
 #include <sphinxbase/logmath.h>
 
 #include <algorithm>
@@ -58,7 +59,7 @@ class PocketsphinxEngine : public Transcriber {
     for (int i = 0; i < decoders; ++i) {
       // remove_silence=no keeps the timeline intact, so word times are real.
       cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm", lm.c_str(), "-dict",
-                                     dict.c_str(), "-remove_silence", "no", "-logfn", "/dev/null", nullptr);
+                                     dict.c_str(), "-remove_silence", "no", "-cmn", "batch", "-logfn", "/dev/null", nullptr);
       if (!config) return Status::Internal("pocketsphinx rejected its configuration");
       DecoderPtr ps(ps_init(config));
       cmd_ln_free_r(config);  // the decoder keeps its own reference
@@ -203,6 +204,10 @@ class PocketsphinxEngine : public Transcriber {
     Decoded d;
     d.start_sample = u.start_sample;
     double offset = static_cast<double>(u.start_sample) / kSampleRate;
+    // Each utterance starts from a clean front end: the noise estimate
+    // would otherwise carry over from whatever this decoder heard before,
+    // and the same audio would transcribe differently on a re-run.
+    fe_start_stream(ps_get_fe(ps));
     if (ps_start_utt(ps) < 0) return d;
     // The whole utterance at once (full_utt), so the search sees all of it.
     ps_process_raw(ps, u.samples.data(), u.samples.size(), FALSE, TRUE);

@@ -1,0 +1,85 @@
+#include "analysis/transcription_stage.h"
+
+#include "analysis/transcribe/transcriber.h"
+#include "analysis/transcribe/transcript_store.h"
+#include "db/tables.h"
+
+namespace cutroom::analysis {
+namespace {
+
+std::string EngineOf(const nlohmann::json& params, const Config& config) {
+  if (params.contains("engine") && params["engine"].is_string()) return params["engine"];
+  return config.GetString("transcribe.engine");
+}
+
+std::string LanguageOf(const nlohmann::json& params) {
+  if (params.contains("language") && params["language"].is_string()) return params["language"];
+  return "en";
+}
+
+}  // namespace
+
+Status ValidateTranscriptionParams(const nlohmann::json& params, const Config& config) {
+  for (const auto& [key, value] : params.items()) {
+    if (key != "engine" && key != "language") {
+      return Status::InvalidArgument("unknown transcription parameter '" + key + "' (engine, language)");
+    }
+    if (!value.is_string()) return Status::InvalidArgument("'" + key + "' must be a string");
+  }
+  std::string engine = EngineOf(params, config);
+  if (engine != "pocketsphinx") {
+    return Status::NotSupported("unknown transcription engine '" + engine +
+                                   "'; this build has 'pocketsphinx' (the hosted 'openai' engine is not built yet)");
+  }
+  std::string language = LanguageOf(params);
+  if (language != "en" && language != "en-us" && language != "en-US") {
+    return Status::NotSupported("the pocketsphinx engine cannot transcribe '" + language +
+                                   "'; it supports: en");
+  }
+  return Status::Ok();
+}
+
+Status RunTranscription(jobs::JobContext& ctx) {
+  const jobs::JobServices& s = ctx.services();
+  if (!ctx.job().video_id) return Status::InvalidArgument("the transcription job has no video_id");
+  const std::string video_id = *ctx.job().video_id;
+  CUTROOM_RETURN_IF_ERROR(ValidateTranscriptionParams(ctx.job().params, *s.config));
+  db::Repositories repos(*s.db, s.env, s.ids);
+  CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(video_id));
+  if (!media.storage_key) {
+    return Status::NotSupported("video " + video_id +
+                                " is a URL reference; transcribing references needs remote decoding, which has "
+                                "not landed yet (import the URL instead)");
+  }
+  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(Transcriber * engine, PocketsphinxTranscriber());
+  TranscribeOptions options;
+  options.language = LanguageOf(ctx.job().params);
+  options.duration_s = media.duration_s.value_or(0);
+  options.progress = [&ctx](double f) {
+    ctx.SetProgress(f);
+    return !ctx.cancelled();
+  };
+  int64_t start = s.env->MonotonicMicros();
+  CUTROOM_ASSIGN_OR_RETURN(Transcript transcript, engine->TranscribeFile(path, options));
+  CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+  double secs = static_cast<double>(s.env->MonotonicMicros() - start) / 1e6;
+  CUTROOM_ASSIGN_OR_RETURN(auto row, StoreTranscript(*s.db, s.env, s.ids, video_id, ctx.processing_id(), transcript));
+  size_t words = 0;
+  for (const auto& seg : transcript.segments) words += seg.words.size();
+  nlohmann::json result = {{"transcription_id", row.transcription_id},
+                           {"engine", transcript.engine},
+                           {"segments", transcript.segments.size()},
+                           {"words", words},
+                           {"seconds", secs}};
+  if (options.duration_s > 0) result["real_time_factor"] = secs / options.duration_s;
+  if (!transcript.note.empty()) {
+    result["note"] = transcript.note;
+    ctx.Log("warning", transcript.note);
+  }
+  ctx.Log("info", "transcribed " + std::to_string(words) + " words", result);
+  ctx.set_result(result);
+  return Status::Ok();
+}
+
+}  // namespace cutroom::analysis
