@@ -14,22 +14,12 @@ extern "C" {
 namespace cutroom::media {
 namespace {
 
-// The same demuxers as ProbeMedia and VideoDecoder (see probe.cc for why a
-// whitelist).
-constexpr const char* kDemuxerWhitelist =
-    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
-    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
-    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
-
 constexpr int kMaxConsecutiveErrors = 48;
 // The sink gets chunks of about this many samples (0.5 s at 16 kHz) rather
 // than one call per decoded frame.
 constexpr size_t kChunkSamples = 8192;
 constexpr int64_t kMaxInMemorySamples = 4LL * 3600 * 16000;
 
-struct DictFreer {
-  void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
 struct SwrFreer {
   void operator()(SwrContext* s) const { swr_free(&s); }
 };
@@ -44,23 +34,8 @@ struct ChannelLayout {
 };
 
 Result<FormatContextPtr> OpenInput(const std::string& path) {
-  InitAvLogging();
-  AVDictionary* raw_opts = nullptr;
-  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
-  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
-  std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
-  AVFormatContext* raw = nullptr;
-  // "file:" keeps a path that looks like a URL from selecting a protocol.
-  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
-  opts.release();
-  opts.reset(raw_opts);
-  if (rc < 0) {
-    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
-      return Status::InvalidArgument("not a media file cutroom can read (no known container format): " + path);
-    }
-    return AvError(rc, "open " + path);
-  }
-  FormatContextPtr fmt(raw);
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  int rc;
   rc = avformat_find_stream_info(fmt.get(), nullptr);
   if (rc < 0) return AvError(rc, "read stream info of " + path);
   return fmt;

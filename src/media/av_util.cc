@@ -1,10 +1,12 @@
 #include "media/av_util.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <mutex>
 #include <spdlog/spdlog.h>
 
 extern "C" {
+#include <libavutil/display.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
 }
@@ -37,6 +39,40 @@ Status AvError(int code, const std::string& context) {
     default:
       return Status::Internal(msg);
   }
+}
+
+const char* const kDemuxerWhitelist =
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
+    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
+    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
+
+Result<FormatContextPtr> OpenLocalMedia(const std::string& path) {
+  InitAvLogging();
+  AVDictionary* raw_opts = nullptr;
+  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
+  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
+  DictPtr opts(raw_opts);
+  AVFormatContext* raw = nullptr;
+  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
+  opts.release();
+  opts.reset(raw_opts);
+  if (rc < 0) {
+    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
+      return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
+    }
+    return AvError(rc, "open " + path);
+  }
+  return FormatContextPtr(raw);
+}
+
+int DisplayRotation(const AVStream* st) {
+  const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (!matrix) return 0;
+  double theta = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(theta)) return 0;
+  int deg = static_cast<int>(std::lround(-theta)) % 360;
+  if (deg < 0) deg += 360;
+  return ((deg + 45) / 90 % 4) * 90;
 }
 
 namespace {

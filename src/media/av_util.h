@@ -11,7 +11,7 @@ extern "C" {
 #include <memory>
 #include <string>
 
-#include "core/status.h"
+#include "core/result.h"
 
 namespace cutroom::media {
 
@@ -32,6 +32,27 @@ using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextCloser>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextFreer>;
 using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
+struct DictFreer {
+  void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+using DictPtr = std::unique_ptr<AVDictionary, DictFreer>;
+
+// The demuxers cutroom accepts. A whitelist rather than probing with
+// everything: playlist and script demuxers (hls, concat, ffmetadata) open
+// other files or URLs named inside an upload, and some (tty, image2) decide
+// by file name. Probing, decoding and audio extraction share it, so a file
+// that probes as media also decodes, and nothing outside it does.
+extern const char* const kDemuxerWhitelist;
+
+// Opens a local file by content, through the whitelist and the file
+// protocol only ("file:" keeps a path that looks like a URL from choosing a
+// protocol). Stream info is not read yet. InvalidArgument ("not a media
+// file") when no whitelisted demuxer recognises it.
+Result<FormatContextPtr> OpenLocalMedia(const std::string& path);
+
+// Clockwise degrees (0, 90, 180, 270) a player turns the stream's picture,
+// from its display matrix (av_display_rotation_get counts counter-clockwise).
+int DisplayRotation(const AVStream* stream);
 
 // Converts a negative libav return code into a Status with context.
 // AVERROR_INVALIDDATA and friends become InvalidArgument (bad input), ENOENT

@@ -16,13 +16,6 @@ extern "C" {
 namespace cutroom::media {
 namespace {
 
-// The same demuxers as ProbeMedia (probe.cc): a file that probes as media
-// must decode through the same list, and nothing outside it.
-constexpr const char* kDemuxerWhitelist =
-    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
-    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
-    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
-
 // A decoder that fails this many packets in a row is reading garbage, not a
 // stream with a damaged spot.
 constexpr int kMaxConsecutiveErrors = 48;
@@ -31,11 +24,6 @@ constexpr int kMaxConsecutiveErrors = 48;
 constexpr size_t kMaxIndexedPackets = 3'000'000;
 constexpr int kMaxSide = 32768;
 constexpr int kMaxThreads = 64;
-
-struct DictFreer {
-  void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
-using DictPtr = std::unique_ptr<AVDictionary, DictFreer>;
 
 struct SwsFreer {
   void operator()(SwsContext* c) const { sws_freeContext(c); }
@@ -61,23 +49,8 @@ class StreamOptions {
 };
 
 Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, bool find_stream_info) {
-  InitAvLogging();
-  AVDictionary* raw_opts = nullptr;
-  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
-  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
-  DictPtr opts(raw_opts);
-  AVFormatContext* raw = nullptr;
-  // "file:" keeps a path that looks like a URL from selecting a protocol.
-  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
-  opts.release();
-  opts.reset(raw_opts);
-  if (rc < 0) {
-    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
-      return Status::InvalidArgument("not a media file cutroom can read (no known container format): " + path);
-    }
-    return AvError(rc, "open " + path);
-  }
-  FormatContextPtr fmt(raw);
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  int rc;
   if (find_stream_info) {
     StreamOptions stream_opts(fmt->nb_streams, max_pixels);
     rc = avformat_find_stream_info(fmt.get(), stream_opts.data());
@@ -86,17 +59,6 @@ Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, 
   return fmt;
 }
 
-// Clockwise degrees a player turns the picture (see RotationOf in probe.cc:
-// av_display_rotation_get is counter-clockwise).
-int RotationOf(const AVStream* st) {
-  const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
-  if (!matrix) return 0;
-  double theta = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
-  if (std::isnan(theta)) return 0;
-  int deg = static_cast<int>(std::lround(-theta)) % 360;
-  if (deg < 0) deg += 360;
-  return ((deg + 45) / 90 % 4) * 90;
-}
 
 AVPixelFormat AvPixelFormat(PixelFormat f) {
   switch (f) {
@@ -375,7 +337,7 @@ Status VideoDecoder::Impl::Init(const std::string& path, const DecodeOptions& op
   if (sar.num > 0 && sar.den > 0 && sar.num != sar.den) {
     disp_w = static_cast<int>(std::clamp<int64_t>(std::llround(par->width * av_q2d(sar)), 1, kMaxSide));
   }
-  info_.rotation = RotationOf(stream_);
+  info_.rotation = DisplayRotation(stream_);
   bool quarter = info_.rotation == 90 || info_.rotation == 270;
   info_.display_width = quarter ? disp_h : disp_w;
   info_.display_height = quarter ? disp_w : disp_h;

@@ -13,18 +13,6 @@ extern "C" {
 namespace cutroom::media {
 namespace {
 
-// Demuxers cutroom accepts. A whitelist rather than probing with everything:
-// playlist and script demuxers (hls, concat, ffmetadata) open other files or
-// URLs named inside the upload, and some (tty, image2) decide by file name.
-constexpr const char* kDemuxerWhitelist =
-    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,mpegvideo,ogg,wav,w64,mp3,flac,aac,asf,"
-    "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
-    "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
-
-struct DictFreer {
-  void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
-
 bool IsImageDemuxer(std::string_view name) {
   return name.ends_with("_pipe") || name == "gif";
 }
@@ -77,17 +65,6 @@ std::string MimeType(const std::string& container, const std::string& media_type
   return media_type + "/x-" + container;
 }
 
-int RotationOf(const AVStream* st) {
-  const uint8_t* matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
-  if (!matrix) return 0;
-  double theta = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
-  if (std::isnan(theta)) return 0;
-  // av_display_rotation_get is counter-clockwise; cutroom reports the
-  // clockwise rotation a player applies.
-  int deg = static_cast<int>(std::lround(-theta)) % 360;
-  if (deg < 0) deg += 360;
-  return ((deg + 45) / 90 % 4) * 90;
-}
 
 double Rational(AVRational r) { return r.den ? static_cast<double>(r.num) / r.den : 0.0; }
 
@@ -135,23 +112,8 @@ Result<ProbeResult> Inspect(AVFormatContext* raw_ctx, const std::string& what, c
 }  // namespace
 
 Result<ProbeResult> ProbeMedia(const std::string& path, const ProbeOptions& options) {
-  InitAvLogging();
-  AVDictionary* raw_opts = nullptr;
-  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
-  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
-  std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
-  AVFormatContext* raw = nullptr;
-  // "file:" keeps a path that looks like a URL from selecting a protocol.
-  int rc = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &raw_opts);
-  opts.release();
-  opts.reset(raw_opts);
-  if (rc < 0) {
-    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
-      return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
-    }
-    return AvError(rc, "open " + path);
-  }
-  return Inspect(raw, path, options);
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  return Inspect(fmt.release(), path, options);
 }
 
 Result<ProbeResult> ProbeMediaSource(RandomAccessSource& source, const ProbeOptions& options) {
@@ -173,7 +135,7 @@ Result<ProbeResult> ProbeMediaSource(RandomAccessSource& source, const ProbeOpti
   AVDictionary* raw_opts = nullptr;
   av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
   av_dict_set(&raw_opts, "protocol_whitelist", "", 0);
-  std::unique_ptr<AVDictionary, DictFreer> opts(raw_opts);
+  DictPtr opts(raw_opts);
   int rc = avformat_open_input(&raw, "", nullptr, &raw_opts);  // frees raw on failure
   opts.release();
   opts.reset(raw_opts);
@@ -235,7 +197,7 @@ Result<ProbeResult> Inspect(AVFormatContext* raw_ctx, const std::string& what, c
     if (sar.num > 0 && sar.den > 0 && sar.num != sar.den) display_w = par->width * Rational(sar);
     int64_t w = std::lround(display_w);
     int64_t h = par->height;
-    out.rotation = RotationOf(video);
+    out.rotation = DisplayRotation(video);
     if (out.rotation == 90 || out.rotation == 270) std::swap(w, h);
     out.width = w;
     out.height = h;
