@@ -3,8 +3,6 @@
 // clear log line and the server carries on.
 #include <gtest/gtest.h>
 
-#include "analysis/stages.h"
-#include "jobs/worker_pool.h"
 #include "server_fixture.h"
 
 namespace cutroom::api {
@@ -13,25 +11,8 @@ namespace {
 using cutroom::testing::ReadFile;
 using cutroom::testing::TestMedia;
 
-class Pipeline : public ServerFixture {
+class Pipeline : public ServerWithWorkers {
  protected:
-  void SetUp() override {
-    ServerFixture::SetUp();
-    // Real time for the workers (leases and polling); the fixture's fake
-    // clock would never let a lease age.
-    jobs::WorkerPoolOptions o;
-    o.workers = 2;
-    o.poll_ms = 20;
-    pool_ = std::make_unique<jobs::WorkerPool>(
-        queue_.get(), jobs::JobServices{Env::Default(), db_.get(), blobs_.get(), &ids_, &config_}, o);
-    analysis::RegisterStages(*pool_);
-    pool_->Start();
-  }
-  void TearDown() override {
-    pool_->Stop();
-    ServerFixture::TearDown();
-  }
-
   nlohmann::json WaitJob(const std::string& video_id) {
     nlohmann::json job;
     for (int i = 0; i < 1000; ++i) {
@@ -46,7 +27,6 @@ class Pipeline : public ServerFixture {
     return job;
   }
 
-  std::unique_ptr<jobs::WorkerPool> pool_;
 };
 
 TEST_F(Pipeline, AnUploadGetsAPosterASpriteSheetAndAThumbnailTrack) {

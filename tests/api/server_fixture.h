@@ -14,11 +14,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "analysis/stages.h"
 #include "api/server.h"
 #include "core/fake_env.h"
 #include "db/migrations.h"
 #include "db/tables.h"
 #include "ingest/ingest_service.h"
+#include "jobs/worker_pool.h"
 #include "support/test_support.h"
 
 namespace cutroom::api {
@@ -40,6 +42,12 @@ class ServerFixture : public ::testing::Test {
     blobs_ = std::move(blobs).value();
     events_ = std::make_unique<jobs::EventLog>(db_.get(), env_);
     queue_ = std::make_unique<jobs::JobQueue>(db_.get(), env_, &ids_, events_.get());
+    StartServer();
+  }
+
+  void TearDown() override { StopServer(); }
+
+  void StartServer() {
     server_ = std::make_unique<ApiServer>(Deps());
     ASSERT_OK(server_->Bind("127.0.0.1", 0));
     thread_ = std::thread([this] { run_status_ = server_->Run(); });
@@ -47,8 +55,6 @@ class ServerFixture : public ::testing::Test {
     client_->set_read_timeout(10, 0);
     for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-
-  void TearDown() override { StopServer(); }
 
   void StopServer() {
     if (server_) server_->Stop();
@@ -59,12 +65,7 @@ class ServerFixture : public ::testing::Test {
   void RestartServer() {
     StopServer();
     server_.reset();
-    server_ = std::make_unique<ApiServer>(Deps());
-    ASSERT_OK(server_->Bind("127.0.0.1", 0));
-    thread_ = std::thread([this] { run_status_ = server_->Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(10, 0);
-    for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    StartServer();
   }
 
   ServerDeps Deps() { return ServerDeps{env_, &config_, db_.get(), blobs_.get(), &ids_, queue_.get(), {}}; }
@@ -166,6 +167,28 @@ class ServerFixture : public ::testing::Test {
   std::thread thread_;
   Status run_status_;
   std::unique_ptr<httplib::Client> client_;
+};
+
+// A server plus a worker pool running every built-in stage, on the real
+// clock (the fake one would never let a lease age).
+class ServerWithWorkers : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    jobs::WorkerPoolOptions o;
+    o.workers = 2;
+    o.poll_ms = 20;
+    pool_ = std::make_unique<jobs::WorkerPool>(
+        queue_.get(), jobs::JobServices{Env::Default(), db_.get(), blobs_.get(), &ids_, &config_}, o);
+    analysis::RegisterStages(*pool_);
+    pool_->Start();
+  }
+  void TearDown() override {
+    pool_->Stop();
+    ServerFixture::TearDown();
+  }
+
+  std::unique_ptr<jobs::WorkerPool> pool_;
 };
 
 }  // namespace cutroom::api

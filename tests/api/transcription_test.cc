@@ -2,8 +2,6 @@
 // transcript in every format, word search and full-text search.
 #include <gtest/gtest.h>
 
-#include "analysis/stages.h"
-#include "jobs/worker_pool.h"
 #include "server_fixture.h"
 
 namespace cutroom::api {
@@ -13,23 +11,8 @@ using cutroom::testing::ReadFile;
 using cutroom::testing::SharedData;
 using cutroom::testing::TestMedia;
 
-class Transcription : public ServerFixture {
+class Transcription : public ServerWithWorkers {
  protected:
-  void SetUp() override {
-    ServerFixture::SetUp();
-    jobs::WorkerPoolOptions o;
-    o.workers = 2;
-    o.poll_ms = 20;
-    pool_ = std::make_unique<jobs::WorkerPool>(
-        queue_.get(), jobs::JobServices{Env::Default(), db_.get(), blobs_.get(), &ids_, &config_}, o);
-    analysis::RegisterStages(*pool_);
-    pool_->Start();
-  }
-  void TearDown() override {
-    pool_->Stop();
-    ServerFixture::TearDown();
-  }
-
   std::string Upload(const std::string& path, const std::string& name) {
     httplib::MultipartFormDataItems items = {{"file", ReadFile(path), name, "application/octet-stream"}};
     auto r = client_->Post("/api/videos/upload", items);
@@ -51,7 +34,6 @@ class Transcription : public ServerFixture {
     return job;
   }
 
-  std::unique_ptr<jobs::WorkerPool> pool_;
 };
 
 TEST_F(Transcription, SpeechBecomesATimedTranscriptInEveryFormat) {
