@@ -1,5 +1,6 @@
 #include "analysis/transcription_stage.h"
 
+#include "analysis/transcribe/openai_engine.h"
 #include "analysis/transcribe/transcriber.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "db/tables.h"
@@ -27,14 +28,21 @@ Status ValidateTranscriptionParams(const nlohmann::json& params, const Config& c
     if (!value.is_string()) return Status::InvalidArgument("'" + key + "' must be a string");
   }
   std::string engine = EngineOf(params, config);
-  if (engine != "pocketsphinx") {
-    return Status::NotSupported("unknown transcription engine '" + engine +
-                                   "'; this build has 'pocketsphinx' (the hosted 'openai' engine is not built yet)");
-  }
   std::string language = LanguageOf(params);
+  if (engine == "openai") {
+    if (config.GetString("transcribe.base_url").empty()) {
+      return Status::NotSupported("the openai engine is not configured: set transcribe.base_url (or llm.base_url)");
+    }
+    if (language.size() < 2 || language.size() > 5) {
+      return Status::InvalidArgument("language must be a code like 'en' or 'pt-BR', got '" + language + "'");
+    }
+    return Status::Ok();
+  }
+  if (engine != "pocketsphinx") {
+    return Status::NotSupported("unknown transcription engine '" + engine + "'; use pocketsphinx or openai");
+  }
   if (language != "en" && language != "en-us" && language != "en-US") {
-    return Status::NotSupported("the pocketsphinx engine cannot transcribe '" + language +
-                                   "'; it supports: en");
+    return Status::NotSupported("the pocketsphinx engine cannot transcribe '" + language + "'; it supports: en");
   }
   return Status::Ok();
 }
@@ -52,7 +60,18 @@ Status RunTranscription(jobs::JobContext& ctx) {
                                 "not landed yet (import the URL instead)");
   }
   CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
-  CUTROOM_ASSIGN_OR_RETURN(Transcriber * engine, PocketsphinxTranscriber());
+  std::unique_ptr<Transcriber> hosted;
+  Transcriber* engine = nullptr;
+  if (EngineOf(ctx.job().params, *s.config) == "openai") {
+    CUTROOM_ASSIGN_OR_RETURN(auto client, ai::OpenAiClient::FromConfig(*s.config, "transcribe.base_url"));
+    OpenAiTranscribeOptions o;
+    o.model = s.config->GetString("transcribe.model");
+    o.max_piece_s = static_cast<double>(std::max<int64_t>(5, s.config->GetInt("transcribe.max_piece_s")));
+    hosted = MakeOpenAiTranscriber(std::move(client), o);
+    engine = hosted.get();
+  } else {
+    CUTROOM_ASSIGN_OR_RETURN(engine, PocketsphinxTranscriber());
+  }
   TranscribeOptions options;
   options.language = LanguageOf(ctx.job().params);
   options.duration_s = media.duration_s.value_or(0);

@@ -167,12 +167,13 @@ void ApiServer::RegisterJobRoutes() {
                    nlohmann::json tp = params.value("transcription", nlohmann::json::object());
                    Status valid = analysis::ValidateTranscriptionParams(tp, *deps_.config);
                    if (valid.code() == StatusCode::kNotSupported) {
-                     WriteError(ctx.res, {422,
-                                          valid.message().find("cannot transcribe") != std::string::npos
-                                              ? "unsupported_language"
-                                              : "unsupported_engine",
-                                          valid.message(),
-                                          {{"languages", {"en"}}, {"engines", {"pocketsphinx"}}}});
+                     std::string code = valid.message().find("cannot transcribe") != std::string::npos
+                                            ? "unsupported_language"
+                                        : valid.message().find("not configured") != std::string::npos
+                                            ? "engine_not_configured"
+                                            : "unsupported_engine";
+                     WriteError(ctx.res, {422, code, valid.message(),
+                                          {{"languages", {"en"}}, {"engines", {"pocketsphinx", "openai"}}}});
                      return Status::Ok();
                    }
                    CUTROOM_RETURN_IF_ERROR(valid);

@@ -143,6 +143,10 @@ TEST_F(Transcription, UnsupportedLanguagesAndEnginesAre422) {
   auto engine = client_->Post("/api/videos/" + video + "/process/transcription", R"({"engine": "whisper"})",
                               "application/json");
   EXPECT_EQ(engine->status, 422);
+  auto hosted = client_->Post("/api/videos/" + video + "/process/transcription", R"({"engine": "openai"})",
+                              "application/json");
+  EXPECT_EQ(hosted->status, 422);
+  EXPECT_EQ(ErrorCode(hosted), "engine_not_configured") << hosted->body;
   auto junk = client_->Post("/api/videos/" + video + "/process/transcription", R"({"speed": "fast"})",
                             "application/json");
   EXPECT_EQ(junk->status, 400);

@@ -1,0 +1,150 @@
+#include "ai/openai_client.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace cutroom::ai {
+namespace {
+
+struct EasyCleanup {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct MimeFree {
+  void operator()(curl_mime* m) const { curl_mime_free(m); }
+};
+struct SlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  auto* s = static_cast<std::string*>(out);
+  if (s->size() + size * n > (64u << 20)) return 0;  // replies are small; refuse a flood
+  s->append(data, size * n);
+  return size * n;
+}
+
+size_t Header(char* buffer, size_t size, size_t n, void* out) {
+  std::string line(buffer, size * n);
+  std::string lower = line;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.rfind("retry-after:", 0) == 0) *static_cast<long*>(out) = std::strtol(line.c_str() + 12, nullptr, 10);
+  return size * n;
+}
+
+std::string ServiceError(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error")) {
+    const auto& e = j["error"];
+    if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"];
+    if (e.is_string()) return e;
+  }
+  return body.substr(0, 300);
+}
+
+}  // namespace
+
+Result<OpenAiClient> OpenAiClient::FromConfig(const Config& config, const std::string& base_url_key) {
+  OpenAiOptions o;
+  o.base_url = config.GetString(base_url_key);
+  if (o.base_url.empty()) {
+    return Status::FailedPrecondition("no OpenAI-compatible service is configured (set " + base_url_key + ")");
+  }
+  while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
+  std::string var = config.GetString("llm.api_key_env");
+  if (const char* key = std::getenv(var.c_str())) o.api_key = key;
+  return OpenAiClient(o);
+}
+
+Result<nlohmann::json> OpenAiClient::PostMultipart(const std::string& path,
+                                                   const std::vector<MultipartField>& fields) const {
+  return Send(path, &fields, nullptr);
+}
+
+Result<nlohmann::json> OpenAiClient::PostJson(const std::string& path, const nlohmann::json& body) const {
+  return Send(path, nullptr, &body);
+}
+
+Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::vector<MultipartField>* fields,
+                                          const nlohmann::json* body) const {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::string url = options_.base_url + path;
+  Status last;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    std::unique_ptr<CURL, EasyCleanup> curl(curl_easy_init());
+    if (!curl) return Status::Internal("curl_easy_init failed");
+    CURL* c = curl.get();
+    std::string response;
+    long retry_after = -1;
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    std::unique_ptr<curl_slist, SlistFree> headers;
+    auto add_header = [&headers](const std::string& h) { headers.reset(curl_slist_append(headers.release(), h.c_str())); };
+    if (!options_.api_key.empty()) add_header("Authorization: Bearer " + options_.api_key);
+    std::unique_ptr<curl_mime, MimeFree> mime;
+    std::string json_body;
+    if (fields) {
+      mime.reset(curl_mime_init(c));
+      for (const auto& f : *fields) {
+        curl_mimepart* part = curl_mime_addpart(mime.get());
+        curl_mime_name(part, f.name.c_str());
+        curl_mime_data(part, f.value.data(), f.value.size());
+        if (!f.filename.empty()) curl_mime_filename(part, f.filename.c_str());
+        if (!f.content_type.empty()) curl_mime_type(part, f.content_type.c_str());
+      }
+      curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
+    } else {
+      json_body = body->dump();
+      add_header("Content-Type: application/json");
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body.c_str());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+    }
+    add_header("Accept: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, options_.timeout_s);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, Header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &retry_after);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+
+    bool retryable;
+    if (rc != CURLE_OK) {
+      last = Status::Unavailable("request to " + url + " failed: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+      retryable = true;
+    } else if (status == 429 || status >= 500) {
+      last = Status::Unavailable(url + " answered HTTP " + std::to_string(status) + ": " + ServiceError(response));
+      retryable = true;
+    } else if (status >= 400) {
+      return Status::InvalidArgument(url + " refused the request (HTTP " + std::to_string(status) +
+                                     "): " + ServiceError(response));
+    } else {
+      auto json = nlohmann::json::parse(response, nullptr, false);
+      if (json.is_discarded() || !json.is_object()) {
+        return Status::Corruption(url + " answered with something that is not a JSON object: " +
+                                  response.substr(0, 200));
+      }
+      return json;
+    }
+    if (!retryable || attempt == options_.max_attempts) break;
+    int64_t wait_ms = retry_after >= 0 ? retry_after * 1000 : options_.backoff_ms << (attempt - 1);
+    wait_ms = std::min<int64_t>(wait_ms, 60'000);
+    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message(), attempt, options_.max_attempts, wait_ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+  }
+  return last;
+}
+
+}  // namespace cutroom::ai
