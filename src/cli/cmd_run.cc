@@ -1,7 +1,8 @@
 // cutroom run FILE|--sample and cutroom ingest FILE.
 //
 // `run` is the main job without a server: ingest, then every analysis stage
-// built into this binary (today: thumbnails); the clip and render stages
+// built into this binary (today: thumbnails and transcription); the scene,
+// clip and render stages
 // join it as their issues land.
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "db/rows.h"
 #include "ingest/ingest_service.h"
 #include "ingest/url_import.h"
+#include "analysis/transcribe/transcript_store.h"
 #include "jobs/pipeline.h"
 #include "db/tables.h"
 
@@ -186,6 +188,16 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
       for (const auto& a : assets->items) {
         auto file = rt.blobs->LocalPath(a.storage_key);
         std::printf("  %-12s %s\n", a.kind.c_str(), file.ok() ? file->c_str() : a.storage_key.c_str());
+      }
+    }
+    if (auto t = analysis::LoadTranscript(*rt.db, rt.env, rt.ids.get(), media->video_id); t.ok()) {
+      size_t words = 0;
+      for (const auto& seg : t->transcript.segments) words += seg.words.size();
+      std::printf("  %-12s %zu segments, %zu words (%s)\n", "transcript", t->transcript.segments.size(), words,
+                  t->row.engine.c_str());
+      for (size_t i = 0; i < t->transcript.segments.size() && i < 5; ++i) {
+        const auto& seg = t->transcript.segments[i];
+        std::printf("    %7.2f-%7.2f  %s\n", seg.start_s, seg.end_s, seg.text.c_str());
       }
     }
     for (const auto& s : skipped) std::printf("  %-12s %s\n", "not yet", s.c_str());
