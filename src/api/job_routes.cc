@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/dto.h"
+#include "api/paging.h"
 #include "api/server.h"
 #include "db/tables.h"
 #include "analysis/transcription_stage.h"
@@ -12,18 +13,6 @@
 
 namespace cutroom::api {
 namespace {
-
-constexpr int64_t kMaxPage = 200;
-
-Result<int64_t> ParsePageLimit(const std::optional<std::string>& text, int64_t fallback) {
-  if (!text) return fallback;
-  char* end = nullptr;
-  long long v = std::strtoll(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0' || v < 1 || v > kMaxPage) {
-    return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(kMaxPage));
-  }
-  return static_cast<int64_t>(v);
-}
 
 Result<db::JobRow> OwnedJob(db::Repositories& repos, const std::string& job_id, const std::string& owner) {
   auto job = repos.jobs.Get(job_id);
@@ -73,7 +62,7 @@ void ApiServer::RegisterJobRoutes() {
 
   router_.Add({"GET", "/api/jobs", "List jobs (filter by video_id and status; paged)", RouteAuth::kOwner,
                [this](RequestContext& ctx) -> Status {
-                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, ParsePageLimit(ctx.Query("limit"), 50));
+                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, PageLimit(ctx, 50));
                  db::ListQuery q{.limit = limit, .newest_first = true};
                  q.where.push_back({"owner_id", ctx.owner_id});
                  if (auto v = ctx.Query("video_id")) q.where.push_back({"video_id", *v});
@@ -85,18 +74,14 @@ void ApiServer::RegisterJobRoutes() {
                    }
                    q.where.push_back({"status", *s});
                  }
-                 if (auto c = ctx.Query("cursor")) {
-                   if (!IsValidId(*c, kJobIdPrefix)) return Status::InvalidArgument("cursor is not valid");
-                   q.after = *c;
-                 }
+                 CUTROOM_RETURN_IF_ERROR(ApplyCursor(ctx, kJobIdPrefix, q));
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_ASSIGN_OR_RETURN(auto page, repos.jobs.List(q));
                  nlohmann::json items = nlohmann::json::array();
                  for (const auto& j : page.items) items.push_back(JobJson(j));
                  WriteJson(ctx.res, 200,
                            {{"jobs", items},
-                            {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                     : nlohmann::json(page.next_cursor)}});
+                            {"next_cursor", NextCursor(page.next_cursor)}});
                  return Status::Ok();
                }});
 
@@ -111,14 +96,11 @@ void ApiServer::RegisterJobRoutes() {
                RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_RETURN_IF_ERROR(RequireOwnedMedia(repos, ctx.Param("video_id"), ctx.owner_id));
-                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, ParsePageLimit(ctx.Query("limit"), 100));
+                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, PageLimit(ctx, 100));
                  db::ListQuery q{.limit = limit};
                  q.where.push_back({"video_id", ctx.Param("video_id")});
                  if (auto j = ctx.Query("job_id")) q.where.push_back({"job_id", *j});
-                 if (auto c = ctx.Query("cursor")) {
-                   if (!IsValidId(*c, kLogIdPrefix)) return Status::InvalidArgument("cursor is not valid");
-                   q.after = *c;
-                 }
+                 CUTROOM_RETURN_IF_ERROR(ApplyCursor(ctx, kLogIdPrefix, q));
                  CUTROOM_ASSIGN_OR_RETURN(auto page, repos.processing_logs.List(q));
                  nlohmann::json items = nlohmann::json::array();
                  for (const auto& l : page.items) {
@@ -128,8 +110,7 @@ void ApiServer::RegisterJobRoutes() {
                  WriteJson(ctx.res, 200,
                            {{"video_id", ctx.Param("video_id")},
                             {"logs", items},
-                            {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                     : nlohmann::json(page.next_cursor)}});
+                            {"next_cursor", NextCursor(page.next_cursor)}});
                  return Status::Ok();
                }});
 

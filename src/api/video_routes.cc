@@ -4,24 +4,12 @@
 #include <set>
 
 #include "api/dto.h"
+#include "api/paging.h"
 #include "api/server.h"
 #include "db/tables.h"
 
 namespace cutroom::api {
 namespace {
-
-constexpr int64_t kDefaultPage = 50;
-constexpr int64_t kMaxPage = 200;
-
-Result<int64_t> ParseLimit(const std::optional<std::string>& text) {
-  if (!text) return kDefaultPage;
-  char* end = nullptr;
-  long long v = std::strtoll(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0' || v < 1 || v > kMaxPage) {
-    return Status::InvalidArgument("limit must be an integer from 1 to " + std::to_string(kMaxPage));
-  }
-  return static_cast<int64_t>(v);
-}
 
 // The media row if it exists and belongs to owner; NotFound otherwise (the
 // same answer either way, so ids of other owners reveal nothing).
@@ -36,7 +24,7 @@ Result<db::MediaRow> OwnedMedia(db::Repositories& repos, const std::string& vide
 void ApiServer::RegisterVideoRoutes() {
   router_.Add({"GET", "/api/videos", "List videos (paged; filter by status and media_type)", RouteAuth::kOwner,
                [this](RequestContext& ctx) -> Status {
-                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, ParseLimit(ctx.Query("limit")));
+                 CUTROOM_ASSIGN_OR_RETURN(int64_t limit, PageLimit(ctx, 50));
                  db::ListQuery q;
                  q.limit = limit;
                  q.newest_first = true;
@@ -56,10 +44,7 @@ void ApiServer::RegisterVideoRoutes() {
                    }
                    q.where.push_back({"media_type", *type});
                  }
-                 if (auto cursor = ctx.Query("cursor")) {
-                   if (!IsValidId(*cursor, kVideoIdPrefix)) return Status::InvalidArgument("cursor is not valid");
-                   q.after = *cursor;
-                 }
+                 CUTROOM_RETURN_IF_ERROR(ApplyCursor(ctx, kVideoIdPrefix, q));
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_ASSIGN_OR_RETURN(auto page, repos.media.List(q));
                  nlohmann::json items = nlohmann::json::array();
@@ -67,8 +52,7 @@ void ApiServer::RegisterVideoRoutes() {
                  WriteJson(ctx.res, 200,
                            {{"videos", items},
                             {"limit", limit},
-                            {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                     : nlohmann::json(page.next_cursor)}});
+                            {"next_cursor", NextCursor(page.next_cursor)}});
                  return Status::Ok();
                }});
 

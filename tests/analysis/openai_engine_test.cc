@@ -100,7 +100,7 @@ Result<Transcript> TranscribeWith(const FakeWhisper& server, double max_piece_s,
 
 TEST(OpenAiEngine, SplitsLongAudioAtPausesAndMergesThePiecesOffsets) {
   std::string talk = TestMedia("talk.mp4");
-  if (!std::filesystem::exists(talk)) GTEST_SKIP() << "make_test_video.py output missing";
+  REQUIRE_FILE(talk, "make_test_video.py output (shared tools)");
   FakeWhisper server;
   auto t = TranscribeWith(server, 12, talk);
   ASSERT_TRUE(t.ok()) << t.status().ToString();

@@ -93,7 +93,7 @@ TEST_F(Transcription, SpeechBecomesATimedTranscriptInEveryFormat) {
 
 TEST_F(Transcription, SegmentsLieInsideTheSpokenSpansOfASyntheticVideo) {
   std::string path = TestMedia("talk.mp4");
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "make_test_video.py output missing (shared tools absent)";
+  REQUIRE_FILE(path, "make_test_video.py output (shared tools)");
   auto truth = nlohmann::json::parse(ReadFile(path + ".truth.json"));
   std::string video = Upload(path, "talk.mp4");
   ASSERT_EQ(Transcribe(video)["status"], "succeeded");

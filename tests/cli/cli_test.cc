@@ -199,8 +199,7 @@ TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
 }
 
 TEST(Search, FindsASpokenPhraseFromTheCommandLine) {
-  std::string wav = cutroom::testing::SharedData("speech/jfk.wav");
-  if (wav.empty()) GTEST_SKIP() << "shared test data missing: speech/jfk.wav";
+  REQUIRE_SHARED_DATA(wav, "speech/jfk.wav");
   TempDir dir;
   std::string out;
   ASSERT_OK(Cutroom({"ingest", wav, "--data-dir", dir.path()}, &out));

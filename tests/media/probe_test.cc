@@ -70,7 +70,7 @@ TEST(Probe, DetectsAudioAndImagesByContent) {
   EXPECT_EQ(*a->audio_sample_rate, 16000);
 
   std::string jpg = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
-  if (!std::filesystem::exists(jpg)) GTEST_SKIP() << "opencv-doc not installed";
+  REQUIRE_FILE(jpg, "Debian package opencv-doc");
   TempDir dir;
   // A misleading name: the content decides.
   std::string disguised = dir.File("holiday.mp4");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "core/result.h"
@@ -46,6 +47,12 @@ std::string ReadFile(const std::string& path);
     const ::cutroom::Status expect_ok_st_ = (expr);       \
     EXPECT_TRUE(expect_ok_st_.ok()) << expect_ok_st_.ToString(); \
   } while (0)
+
+// Skips the current test, saying why, when an input file made outside the
+// project (shared data, Debian's opencv-doc, the shared test-video tool)
+// is missing.
+#define REQUIRE_FILE(path, what)                                                    \
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << (what) << ": " << (path)
 
 // Skips the current test when shared data is missing (with the reason).
 #define REQUIRE_SHARED_DATA(path_var, relative)                                     \
