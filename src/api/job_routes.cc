@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/dto.h"
+#include "api/import_job.h"
 #include "api/paging.h"
 #include "api/server.h"
 #include "db/tables.h"
@@ -38,17 +39,7 @@ std::string SseEvent(const jobs::JobEvent& e) {
 }  // namespace
 
 void ApiServer::OnMediaReady(const db::MediaRow& media) {
-  if (!deps_.queue) return;
-  jobs::EnqueueRequest req;
-  req.kind = "thumbnails";
-  req.video_id = media.video_id;
-  req.owner_id = media.owner_id;
-  req.processing_kind = "thumbnails";
-  auto job = deps_.queue->Enqueue(req);
-  if (!job.ok()) {
-    spdlog::warn("could not queue thumbnails for {}: {}", media.video_id, job.status().ToString());
-    return;
-  }
+  QueueFollowUpStages(deps_.queue, media);
   if (deps_.notify_workers) deps_.notify_workers();
 }
 

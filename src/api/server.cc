@@ -55,7 +55,6 @@ ApiServer::ApiServer(ServerDeps deps)
 ApiServer::~ApiServer() {
   Stop();
   if (sweeper_.joinable()) sweeper_.join();
-  if (imports_) imports_->Shutdown();
 }
 
 Status ApiServer::InitIngest() {
@@ -68,16 +67,6 @@ Status ApiServer::InitIngest() {
   tus.expiry_ms = deps_.config->GetInt("ingest.upload_expiry_s") * 1000;
   tus_ = std::make_unique<ingest::TusService>(&ingest_, tus);
   CUTROOM_RETURN_IF_ERROR(tus_->Init());
-  imports_ = std::make_unique<ThreadPool>(
-      static_cast<size_t>(std::max<int64_t>(1, deps_.config->GetInt("ingest.import_workers"))));
-  // Imports that were running when the process last stopped cannot resume.
-  CUTROOM_ASSIGN_OR_RETURN(
-      int64_t interrupted,
-      deps_.db->Execute("UPDATE media SET status = 'failed', error = 'the server stopped during the import; import "
-                        "the URL again', updated_at = ? WHERE source_type = 'url' AND status IN ('pending', "
-                        "'uploading')",
-                        {FormatTimestamp(deps_.env->NowMs())}));
-  if (interrupted) spdlog::warn("marked {} interrupted URL import(s) failed", interrupted);
   return Status::Ok();
 }
 
@@ -261,7 +250,6 @@ Status ApiServer::Run() {
   }
   sweep_cv_.notify_all();
   sweeper_.join();
-  if (imports_) imports_->Shutdown();
   if (!ok) return Status::IOError("HTTP server stopped with an error");
   return Status::Ok();
 }
@@ -269,7 +257,7 @@ Status ApiServer::Run() {
 void ApiServer::Stop() {
   {
     std::lock_guard lock(sweep_mu_);
-    stopping_ = true;  // also cancels running URL imports
+    stopping_ = true;
   }
   sweep_cv_.notify_all();
   if (http_ && http_->is_running()) http_->stop();

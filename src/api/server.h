@@ -73,7 +73,6 @@ class ApiServer {
   std::unique_ptr<ingest::UrlFetcher> fetcher_;
   std::unique_ptr<ingest::UrlImporter> importer_;
   std::unique_ptr<ingest::TusService> tus_;
-  std::unique_ptr<ThreadPool> imports_;
   std::atomic<bool> stopping_{false};
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;

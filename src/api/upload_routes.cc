@@ -93,7 +93,7 @@ void ApiServer::RegisterUploadRoutes() {
                        const Status& st = row.status();
                        if (st.code() == StatusCode::kPermissionDenied) {
                          WriteError(ctx.res, {400, "url_not_allowed", st.message()});
-                       } else if (st.code() == StatusCode::kUnavailable) {
+                       } else if (st.code() == StatusCode::kUnavailable || st.IsNotFound()) {
                          WriteError(ctx.res, {502, "fetch_failed", st.message()});
                        } else if (st.code() == StatusCode::kNotSupported) {
                          WriteError(ctx.res, {422, "range_requests_unsupported", st.message()});
@@ -108,15 +108,22 @@ void ApiServer::RegisterUploadRoutes() {
                    request.source_type = "url";
                    request.original_filename = ingest::FilenameFromUrl(url);
                    CUTROOM_ASSIGN_OR_RETURN(auto pending, ingest_.CreatePending(request));
-                   request.existing_video_id = pending.video_id;
-                   bool queued = imports_->Submit([this, url, request] {
-                     importer_->Import(url, request, &stopping_).status().IgnoreError();
-                   });
-                   if (!queued) {
-                     ingest_.MarkFailed(pending.video_id, "the server is shutting down").IgnoreError();
-                     return Status::Unavailable("the server is shutting down; try again");
+                   jobs::EnqueueRequest job;
+                   job.kind = "import";
+                   job.video_id = pending.video_id;
+                   job.owner_id = ctx.owner_id;
+                   job.params = {{"url", url}};
+                   if (!request.title.empty()) job.params["title"] = request.title;
+                   job.priority = 10;  // new media first: everything else waits for it
+                   auto queued = deps_.queue->Enqueue(job);
+                   if (!queued.ok()) {
+                     ingest_.MarkFailed(pending.video_id, queued.status().message()).IgnoreError();
+                     return queued.status();
                    }
-                   WriteJson(ctx.res, 202, VideoJson(pending));
+                   if (deps_.notify_workers) deps_.notify_workers();
+                   nlohmann::json accepted = VideoJson(pending);
+                   accepted["job_id"] = queued->job_id;
+                   WriteJson(ctx.res, 202, accepted);
                    return Status::Ok();
                  }
 

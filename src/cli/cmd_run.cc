@@ -138,10 +138,12 @@ Result<db::MediaRow> Ingest(Runtime& rt, const std::string& input, const std::st
   CUTROOM_ASSIGN_OR_RETURN(auto pending, service.CreatePending(req));
   req.existing_video_id = pending.video_id;
   std::shared_ptr<ProgressLine> bar;
-  return importer.Import(input, req, nullptr, [&bar](uint64_t done, uint64_t total) {
+  ingest::ImportControl control;
+  control.progress = [&bar](uint64_t done, uint64_t total) {
     if (!bar && total) bar = std::make_shared<ProgressLine>("download", total);
     if (bar) bar->Update(done);
-  });
+  };
+  return importer.Import(input, req, control);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"ingest.url_allowlist", ConfigType::kString, "", "",
        "comma-separated addresses or CIDRs URL imports may reach even when private (e.g. a LAN NAS)"},
       {"ingest.url_timeout_s", ConfigType::kInt, "3600", "", "longest a URL import may take"},
-      {"ingest.import_workers", ConfigType::kInt, "2", "", "URL imports running at once"},
+      {"ingest.import_workers", ConfigType::kInt, "2", "", "URL imports running at once in each worker process"},
       {"ingest.upload_expiry_s", ConfigType::kInt, "86400", "",
        "an unfinished resumable upload expires this long after its last chunk"},
       {"ingest.sweep_interval_s", ConfigType::kInt, "60", "", "how often expired uploads are removed"},

@@ -204,8 +204,12 @@ Result<FetchResult> UrlFetcher::Fetch(const std::string& url, const FetchOptions
     return Status::Unavailable("fetching " + url + " failed: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
   }
   if (result.http_status >= 400) {
-    return Status::Unavailable("fetching " + url + " failed: the server answered HTTP " +
-                               std::to_string(result.http_status));
+    std::string msg = "fetching " + url + " failed: the server answered HTTP " + std::to_string(result.http_status);
+    // Only timeouts, rate limits and server errors may pass on a retry.
+    if (result.http_status == 408 || result.http_status == 429 || result.http_status >= 500) {
+      return Status::Unavailable(msg);
+    }
+    return Status::NotFound(msg);
   }
   return result;
 }

@@ -53,8 +53,9 @@ class UrlFetcher {
 
   // InvalidArgument for a URL that is not http(s) or is malformed;
   // PermissionDenied when a connection would reach a refused address;
-  // ResourceExhausted over max_bytes; Unavailable for network errors and
-  // HTTP errors (with the status); Cancelled when on_progress said stop.
+  // ResourceExhausted over max_bytes; Unavailable for network errors,
+  // timeouts, 429 and 5xx (worth retrying); NotFound for other HTTP errors
+  // (404, 403, ...); Cancelled when on_progress said stop.
   Result<FetchResult> Fetch(const std::string& url, const FetchOptions& options, const FetchSink& sink) const;
 
   // Parses and checks a URL before any network use: scheme http(s), a host,

@@ -49,11 +49,10 @@ Status UrlImporter::Preflight(const std::string& url) const {
 }
 
 Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest request,
-                                         const std::atomic<bool>* cancel,
-                                         const std::function<void(uint64_t, uint64_t)>& progress) const {
+                                         const ImportControl& control) const {
   const std::string pending_id = request.existing_video_id;
   auto fail = [&](const Status& st) -> Status {
-    if (!pending_id.empty()) {
+    if (!pending_id.empty() && control.mark_failed) {
       Status marked = ingest_->MarkFailed(pending_id, st.message());
       if (!marked.ok()) spdlog::warn("could not mark {} failed: {}", pending_id, marked.ToString());
     }
@@ -79,8 +78,8 @@ Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest r
   options.max_bytes = deps.max_upload_bytes;
   TimestampMs last_report = 0;
   options.on_progress = [&](uint64_t received, uint64_t total) {
-    if (cancel && cancel->load()) return false;
-    if (progress) progress(received, total);
+    if (control.should_stop && control.should_stop()) return false;
+    if (control.progress) control.progress(received, total);
     TimestampMs now = deps.env->NowMs();
     if (!pending_id.empty() && now - last_report >= 1000) {
       last_report = now;
@@ -98,8 +97,8 @@ Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest r
   auto fetched = fetcher_->Fetch(url, options, [s](const char* data, size_t n) { return s->Append(data, n); });
   if (!fetched.ok()) {
     Status st = fetched.status();
-    if (st.IsCancelled() && cancel && cancel->load()) {
-      st = Status::Cancelled("the import was interrupted (server shutting down); import the URL again");
+    if (st.IsCancelled() && control.should_stop && control.should_stop()) {
+      st = Status::Cancelled("the import was stopped");
     }
     return fail(st);
   }

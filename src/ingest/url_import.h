@@ -16,6 +16,17 @@
 
 namespace cutroom::ingest {
 
+// How a caller steers an import.
+struct ImportControl {
+  // Polled during the download; true stops it (Cancelled).
+  std::function<bool()> should_stop;
+  // Bytes received and the total (0 when unknown).
+  std::function<void(uint64_t, uint64_t)> progress;
+  // Mark the pending row failed on error. A caller that will retry keeps
+  // it pending and marks it only when it gives up.
+  bool mark_failed = true;
+};
+
 class UrlImporter {
  public:
   UrlImporter(IngestService* ingest, const UrlFetcher* fetcher) : ingest_(ingest), fetcher_(fetcher) {}
@@ -26,11 +37,8 @@ class UrlImporter {
   Status Preflight(const std::string& url) const;
 
   // Downloads url into the pending row request.existing_video_id (or a new
-  // row). On failure the pending row is marked failed with the error.
-  // cancel, when set to true, stops the download; progress, when set, hears
-  // (bytes received, total or 0).
-  Result<db::MediaRow> Import(const std::string& url, IngestRequest request, const std::atomic<bool>* cancel,
-                              const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
+  // row).
+  Result<db::MediaRow> Import(const std::string& url, IngestRequest request, const ImportControl& control = {}) const;
 
   // Probes url remotely and stores a reference row.
   Result<db::MediaRow> Reference(const std::string& url, IngestRequest request) const;

@@ -45,7 +45,7 @@ class FileServer {
   std::atomic<int> hits_{0};
 };
 
-class Upload : public ServerFixture {
+class Upload : public ServerWithWorkers {
  protected:
   void ConfigureExtra(Config& c) override {
     ASSERT_OK(c.Set("ingest.allow_private_urls", "true"));  // the test servers are on loopback
