@@ -17,7 +17,6 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "db/database.h"
-#include "core/thread_pool.h"
 #include "ingest/ingest_service.h"
 #include "ingest/tus_service.h"
 #include "ingest/url_import.h"
