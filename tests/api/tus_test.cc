@@ -302,6 +302,38 @@ TEST_F(Tus, OffsetsSurviveARestart) {
             Sha256Hex(content));
 }
 
+TEST_F(Tus, StoppingTheServerLetsAnInFlightRequestFinish) {
+  std::string path = Create(50000);  // the upload stays unfinished: only its first 40000 bytes come
+  std::string head = "PATCH " + path + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                     "Content-Type: application/offset+octet-stream\r\nContent-Length: 40000\r\n\r\n";
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  ::send(fd, std::string(20000, 'a').data(), 20000, MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // SIGTERM arrives while the body is half sent.
+  std::thread stopper([this] { StopServer(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::send(fd, std::string(20000, 'b').data(), 20000, MSG_NOSIGNAL);
+  std::string answer;
+  char buf[2048];
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    answer.append(buf, static_cast<size_t>(n));
+    if (answer.find("\r\n\r\n") != std::string::npos) break;
+  }
+  ::close(fd);
+  stopper.join();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 204", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Upload-Offset: 40000"), std::string::npos) << answer;
+}
+
 TEST_F(Tus, CorsHeadersArePresentOnErrors) {
   auto r = client_->Head("/api/uploads/upl_00000000000000000000000000", kTus);
   EXPECT_EQ(r->status, 404);
