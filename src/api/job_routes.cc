@@ -57,14 +57,8 @@ void ApiServer::RegisterJobRoutes() {
                  db::ListQuery q{.limit = limit, .newest_first = true};
                  q.where.push_back({"owner_id", ctx.owner_id});
                  if (auto v = ctx.Query("video_id")) q.where.push_back({"video_id", *v});
-                 if (auto s = ctx.Query("status")) {
-                   static const std::set<std::string> kStatuses = {"queued", "running", "succeeded", "failed",
-                                                                   "cancelled"};
-                   if (!kStatuses.count(*s)) {
-                     return Status::InvalidArgument("status must be queued, running, succeeded, failed or cancelled");
-                   }
-                   q.where.push_back({"status", *s});
-                 }
+                 CUTROOM_RETURN_IF_ERROR(
+                     ApplyEnumFilter(ctx, "status", {"queued", "running", "succeeded", "failed", "cancelled"}, q));
                  CUTROOM_RETURN_IF_ERROR(ApplyCursor(ctx, kJobIdPrefix, q));
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_ASSIGN_OR_RETURN(auto page, repos.jobs.List(q));

@@ -3,6 +3,8 @@
 // field of the reply.
 #pragma once
 
+#include <algorithm>
+
 #include "api/router.h"
 #include "core/ids.h"
 #include "db/repository.h"
@@ -29,6 +31,21 @@ inline Status ApplyCursor(const RequestContext& ctx, std::string_view id_prefix,
   if (!cursor) return Status::Ok();
   if (!IsValidId(*cursor, id_prefix)) return Status::InvalidArgument("cursor is not valid");
   q.after = *cursor;
+  return Status::Ok();
+}
+
+// Adds column = ?name to q when the parameter is given; InvalidArgument
+// naming the allowed values when it is not one of them.
+inline Status ApplyEnumFilter(const RequestContext& ctx, const std::string& name,
+                              const std::vector<std::string>& allowed, db::ListQuery& q) {
+  auto value = ctx.Query(name);
+  if (!value) return Status::Ok();
+  if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return Status::InvalidArgument(name + " must be one of " + list);
+  }
+  q.where.push_back({name, *value});
   return Status::Ok();
 }
 

@@ -29,21 +29,9 @@ void ApiServer::RegisterVideoRoutes() {
                  q.limit = limit;
                  q.newest_first = true;
                  q.where.push_back({"owner_id", ctx.owner_id});
-                 if (auto status = ctx.Query("status")) {
-                   static const std::set<std::string> kStatuses = {"pending", "uploading", "ready",
-                                                                   "processing", "failed", "deleted"};
-                   if (!kStatuses.count(*status)) {
-                     return Status::InvalidArgument("status must be one of pending, uploading, ready, processing, "
-                                                    "failed, deleted");
-                   }
-                   q.where.push_back({"status", *status});
-                 }
-                 if (auto type = ctx.Query("media_type")) {
-                   if (*type != "video" && *type != "audio" && *type != "image") {
-                     return Status::InvalidArgument("media_type must be video, audio or image");
-                   }
-                   q.where.push_back({"media_type", *type});
-                 }
+                 CUTROOM_RETURN_IF_ERROR(ApplyEnumFilter(
+                     ctx, "status", {"pending", "uploading", "ready", "processing", "failed", "deleted"}, q));
+                 CUTROOM_RETURN_IF_ERROR(ApplyEnumFilter(ctx, "media_type", {"video", "audio", "image"}, q));
                  CUTROOM_RETURN_IF_ERROR(ApplyCursor(ctx, kVideoIdPrefix, q));
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_ASSIGN_OR_RETURN(auto page, repos.media.List(q));

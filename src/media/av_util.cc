@@ -75,6 +75,15 @@ int DisplayRotation(const AVStream* st) {
   return ((deg + 45) / 90 % 4) * 90;
 }
 
+AVPixelFormat ToAvPixelFormat(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::kGray8: return AV_PIX_FMT_GRAY8;
+    case PixelFormat::kRgb24: return AV_PIX_FMT_RGB24;
+    case PixelFormat::kBgr24: return AV_PIX_FMT_BGR24;
+  }
+  return AV_PIX_FMT_RGB24;
+}
+
 namespace {
 
 void AvLogCallback(void* avcl, int level, const char* fmt, va_list vl) {

@@ -3,6 +3,7 @@
 #pragma once
 
 extern "C" {
+#include <libswscale/swscale.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
@@ -12,6 +13,7 @@ extern "C" {
 #include <string>
 
 #include "core/result.h"
+#include "media/decoder.h"
 
 namespace cutroom::media {
 
@@ -32,6 +34,10 @@ using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextCloser>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextFreer>;
 using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
+struct SwsFreer {
+  void operator()(SwsContext* c) const { sws_freeContext(c); }
+};
+using SwsContextPtr = std::unique_ptr<SwsContext, SwsFreer>;
 struct DictFreer {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
 };
@@ -53,6 +59,9 @@ Result<FormatContextPtr> OpenLocalMedia(const std::string& path);
 // Clockwise degrees (0, 90, 180, 270) a player turns the stream's picture,
 // from its display matrix (av_display_rotation_get counts counter-clockwise).
 int DisplayRotation(const AVStream* stream);
+
+// libav's pixel format for one of cutroom's (media/decoder.h).
+AVPixelFormat ToAvPixelFormat(PixelFormat format);
 
 // Converts a negative libav return code into a Status with context.
 // AVERROR_INVALIDDATA and friends become InvalidArgument (bad input), ENOENT

@@ -25,10 +25,6 @@ constexpr size_t kMaxIndexedPackets = 3'000'000;
 constexpr int kMaxSide = 32768;
 constexpr int kMaxThreads = 64;
 
-struct SwsFreer {
-  void operator()(SwsContext* c) const { sws_freeContext(c); }
-};
-using SwsContextPtr = std::unique_ptr<SwsContext, SwsFreer>;
 
 // Per-stream options for avformat_find_stream_info, which decodes a few
 // frames with decoders of its own: they must honour the pixel limit too.
@@ -59,15 +55,6 @@ Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, 
   return fmt;
 }
 
-
-AVPixelFormat AvPixelFormat(PixelFormat f) {
-  switch (f) {
-    case PixelFormat::kGray8: return AV_PIX_FMT_GRAY8;
-    case PixelFormat::kRgb24: return AV_PIX_FMT_RGB24;
-    case PixelFormat::kBgr24: return AV_PIX_FMT_BGR24;
-  }
-  return AV_PIX_FMT_RGB24;
-}
 
 // The deprecated full-range "J" formats become their plain twin with the
 // range said explicitly; swscale warns about (and mishandles) the J ones.
@@ -105,7 +92,7 @@ class Scaler {
     // Untagged YUV is video range; untagged gray (PNG, BMP) is full range.
     full_range = full_range || src.range == AVCOL_RANGE_JPEG ||
                  (src.range == AVCOL_RANGE_UNSPECIFIED && desc->nb_components < 3);
-    AVPixelFormat dst_fmt = AvPixelFormat(dst_format);
+    AVPixelFormat dst_fmt = ToAvPixelFormat(dst_format);
     Key key{src.width, src.height, src_fmt, src.colorspace, full_range, dst_w, dst_h, dst_fmt};
     if (!ctx_ || !(key == key_)) {
       // Shrinking averages areas (no aliasing on big reductions); enlarging
@@ -769,7 +756,7 @@ Result<VideoFrame> ResizeFrame(const VideoFrame& in, int width, int height, Pixe
   CUTROOM_RETURN_IF_ERROR(CheckSize(width, height, DecodeOptions{}.max_pixels, "output size"));
   const uint8_t* data[4] = {in.pixels.data(), nullptr, nullptr, nullptr};
   int linesize[4] = {in.width * ch, 0, 0, 0};
-  SourceImage src{data, linesize, in.width, in.height, AvPixelFormat(in.format), AVCOL_SPC_RGB,
+  SourceImage src{data, linesize, in.width, in.height, ToAvPixelFormat(in.format), AVCOL_SPC_RGB,
                   AVCOL_RANGE_JPEG};
   VideoFrame out;
   out.pts_s = in.pts_s;

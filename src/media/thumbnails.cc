@@ -24,18 +24,6 @@ constexpr int kSpriteQuality = 75;
 // structure, small enough to ignore noise and cost nothing.
 constexpr int kJudgeWidth = 64;
 
-struct SwsFreer {
-  void operator()(SwsContext* c) const { sws_freeContext(c); }
-};
-
-AVPixelFormat AvPixelFormat(PixelFormat f) {
-  switch (f) {
-    case PixelFormat::kGray8: return AV_PIX_FMT_GRAY8;
-    case PixelFormat::kRgb24: return AV_PIX_FMT_RGB24;
-    case PixelFormat::kBgr24: return AV_PIX_FMT_BGR24;
-  }
-  return AV_PIX_FMT_RGB24;
-}
 
 struct LumaStats {
   double mean = 0;
@@ -125,7 +113,7 @@ Result<std::string> EncodeJpeg(const VideoFrame& frame, int quality) {
   rc = av_frame_get_buffer(yuv.get(), 0);
   if (rc < 0) return AvError(rc, "allocate JPEG input");
 
-  std::unique_ptr<SwsContext, SwsFreer> sws(sws_getContext(frame.width, frame.height, AvPixelFormat(frame.format),
+  SwsContextPtr sws(sws_getContext(frame.width, frame.height, ToAvPixelFormat(frame.format),
                                                            frame.width, frame.height, AV_PIX_FMT_YUV420P,
                                                            SWS_BICUBIC, nullptr, nullptr, nullptr));
   if (!sws) return Status::Internal("cannot convert to YUV 4:2:0");
