@@ -17,7 +17,9 @@ packages=(
   # analysis
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx pocketsphinx-en-us
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
-  libopencv-dev opencv-data opencv-doc
+  libopencv-dev libopencv-contrib-dev opencv-data opencv-doc
+  # burned-in captions (libass in libavfilter needs a font)
+  fonts-dejavu-core fontconfig
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev python3 postgresql
   # web UI and browser/protocol tests
