@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -29,12 +31,28 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+// Retry-After in its delta-seconds form; the HTTP-date form (rare from these
+// services) is left to the exponential backoff rather than read as "now".
 size_t Header(char* buffer, size_t size, size_t n, void* out) {
   std::string line(buffer, size * n);
   std::string lower = line;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("retry-after:", 0) == 0) *static_cast<long*>(out) = std::strtol(line.c_str() + 12, nullptr, 10);
+  if (lower.rfind("retry-after:", 0) != 0) return size * n;
+  const char* value = line.c_str() + 12;
+  while (*value == ' ' || *value == '\t') ++value;
+  char* end = nullptr;
+  long seconds = std::strtol(value, &end, 10);
+  if (end != value && seconds >= 0 && (*end == '\r' || *end == '\n' || *end == ' ' || *end == '\0')) {
+    *static_cast<long*>(out) = seconds;
+  }
   return size * n;
+}
+
+std::string Trimmed(std::string s) {
+  const char* space = " \t\r\n";
+  s.erase(0, s.find_first_not_of(space));
+  s.erase(s.find_last_not_of(space) + 1);
+  return s;
 }
 
 std::string ServiceError(const std::string& body) {
@@ -44,10 +62,17 @@ std::string ServiceError(const std::string& body) {
     if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"];
     if (e.is_string()) return e;
   }
-  return body.substr(0, 300);
+  return QuotedSnippet(body);
 }
 
 }  // namespace
+
+std::string QuotedSnippet(std::string_view text, size_t max_bytes) {
+  bool cut = text.size() > max_bytes;
+  std::string quoted = nlohmann::json(std::string(text.substr(0, max_bytes)))
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return cut ? quoted + "..." : quoted;
+}
 
 Result<OpenAiClient> OpenAiClient::FromConfig(const Config& config, const std::string& base_url_key) {
   OpenAiOptions o;
@@ -57,7 +82,8 @@ Result<OpenAiClient> OpenAiClient::FromConfig(const Config& config, const std::s
   }
   while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
   std::string var = config.GetString("llm.api_key_env");
-  if (const char* key = std::getenv(var.c_str())) o.api_key = key;
+  // Keys pasted from files often carry a trailing newline.
+  if (const char* key = std::getenv(var.c_str())) o.api_key = Trimmed(key);
   return OpenAiClient(o);
 }
 
@@ -99,12 +125,17 @@ Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::ve
       }
       curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
     } else {
-      json_body = body->dump();
+      // Invalid UTF-8 in caller text (OCR, transcripts of odd files) becomes
+      // U+FFFD instead of an exception.
+      json_body = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       add_header("Content-Type: application/json");
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body.c_str());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
     }
     add_header("Accept: application/json");
+    // curl would otherwise send "Expect: 100-continue" before large bodies
+    // (images, audio) and stall a second on servers that never answer it.
+    add_header("Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -120,7 +151,18 @@ Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::ve
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 
+    curl_off_t pretransfer_us = 0;
+    curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+
     bool retryable;
+    if (rc == CURLE_OPERATION_TIMEDOUT && pretransfer_us > 0) {
+      // The service took the request and did not finish answering in time.
+      // Asking again would multiply a wait the caller already found too long
+      // and add load to a service that is busy; a connect timeout (nothing
+      // sent yet) falls through to the retried network errors below.
+      return Status::IOError("no complete reply from " + url + " within " + std::to_string(options_.timeout_s) +
+                             " s (timeout_s): " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+    }
     if (rc != CURLE_OK) {
       last = Status::Unavailable("request to " + url + " failed: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
       retryable = true;
@@ -134,7 +176,7 @@ Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::ve
       auto json = nlohmann::json::parse(response, nullptr, false);
       if (json.is_discarded() || !json.is_object()) {
         return Status::Corruption(url + " answered with something that is not a JSON object: " +
-                                  response.substr(0, 200));
+                                  QuotedSnippet(response, 200));
       }
       return json;
     }
