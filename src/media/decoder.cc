@@ -187,6 +187,7 @@ class VideoDecoder::Impl {
  public:
   Status Init(const std::string& path, const DecodeOptions& options);
   Result<bool> Next(VideoFrame& out);
+  Result<bool> NextRaw(RawPicture& out);
   Result<VideoFrame> FrameAt(double t_s);
 
   VideoStreamInfo info_;
@@ -307,6 +308,7 @@ Status VideoDecoder::Impl::Init(const std::string& path, const DecodeOptions& op
   dec_->thread_count = options.threads;
   dec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   dec_->max_pixels = options.max_pixels;
+  if (options.skip_loop_filter) dec_->skip_loop_filter = AVDISCARD_ALL;
   rc = avcodec_open2(dec_.get(), codec, nullptr);
   if (rc < 0) return AvError(rc, std::string("open ") + codec->name + " decoder for " + path);
 
@@ -710,6 +712,24 @@ Result<bool> VideoDecoder::Impl::Next(VideoFrame& out) {
   return true;
 }
 
+Result<bool> VideoDecoder::Impl::NextRaw(RawPicture& out) {
+  CUTROOM_ASSIGN_OR_RETURN(bool got, Decode(frame_.get()));
+  if (!got) return false;
+  const AVFrame* f = frame_.get();
+  CUTROOM_RETURN_IF_ERROR(CheckSize(f->width, f->height, options_.max_pixels, "decoded frame"));
+  out.index = next_index_++;
+  int64_t p = PtsOf(f);
+  out.pts_s = p != kNoPts ? Seconds(p) : (info_.fps > 0 ? static_cast<double>(out.index) / info_.fps : 0.0);
+  out.width = f->width;
+  out.height = f->height;
+  bool full_range = f->color_range == AVCOL_RANGE_JPEG;
+  out.pixel_format = WithoutJ(static_cast<AVPixelFormat>(f->format), full_range);
+  out.full_range = full_range;
+  out.planes = f->data;
+  out.linesize = f->linesize;
+  return true;
+}
+
 Status VideoDecoder::Impl::Emit(const AVFrame* frame, int64_t index, VideoFrame& out) {
   CUTROOM_RETURN_IF_ERROR(CheckSize(frame->width, frame->height, options_.max_pixels, "decoded frame"));
   const int ch = ChannelsOf(options_.format);
@@ -745,6 +765,7 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::Open(const std::string& path
 
 const VideoStreamInfo& VideoDecoder::info() const { return impl_->info_; }
 Result<bool> VideoDecoder::Next(VideoFrame& out) { return impl_->Next(out); }
+Result<bool> VideoDecoder::NextRaw(RawPicture& out) { return impl_->NextRaw(out); }
 Result<VideoFrame> VideoDecoder::FrameAt(double t_s) { return impl_->FrameAt(t_s); }
 
 Result<VideoFrame> ResizeFrame(const VideoFrame& in, int width, int height, PixelFormat format) {

@@ -43,6 +43,24 @@ struct DecodeOptions {
   // Refuse streams (and output sizes) with more pixels than this: a header
   // can declare any size, and decoding would allocate it.
   int64_t max_pixels = 16384LL * 16384LL;
+  // Skip the in-loop deblocking filter (H.264, HEVC...): about a quarter
+  // less decoding work for blockier pictures. For analysis that compares
+  // shrunken frames (scene detection), never for pictures people see.
+  bool skip_loop_filter = false;
+};
+
+// A decoded picture as the codec produced it: its own (usually planar YUV)
+// pixel format and coded size, not scaled, converted or rotated. The
+// pointers belong to the decoder and stay valid until its next call.
+struct RawPicture {
+  double pts_s = 0;
+  int64_t index = 0;
+  int width = 0;
+  int height = 0;
+  int pixel_format = -1;  // an AVPixelFormat
+  bool full_range = false;  // JPEG (0-255) rather than MPEG (16-235) levels
+  const uint8_t* const* planes = nullptr;
+  const int* linesize = nullptr;
 };
 
 struct VideoFrame {
@@ -84,6 +102,9 @@ class VideoDecoder {
   // InvalidArgument when so many fail in a row (or all of them) that the
   // data is corrupt, IOError when the file cannot be read.
   Result<bool> Next(VideoFrame& out);
+  // Next without scaling or conversion, for analysis that reads the
+  // codec's planes directly (a fraction of the cost of converting each frame).
+  Result<bool> NextRaw(RawPicture& out);
 
   // The frame displayed at t_s (seconds from the stream start): the last
   // frame whose pts <= t_s, or the first frame when t_s is before it, and

@@ -3,7 +3,7 @@
 # later runs find the files and return at once. Needs ffmpeg.
 set -euo pipefail
 out="${1:?usage: make_test_media.sh OUTDIR}"
-stamp="$out/.version-3"
+stamp="$out/.version-4"
 [ -f "$stamp" ] && exit 0
 mkdir -p "$out"
 tmp="$(mktemp -d "$out/.tmp.XXXXXX")"
@@ -18,6 +18,12 @@ ff -f lavfi -i testsrc2=size=320x180 -frames:v 1 "$tmp/still.png"
 tool="$(cd "$(dirname "$0")/../../.." && pwd)/shared/tools/make_test_video.py"
 if [ -f "$tool" ] && command -v espeak-ng >/dev/null; then
   python3 "$tool" "$tmp/talk.mp4" --size 320x180 --fps 25 --seed 3 >/dev/null
+  # Hard cuts only, with exact truth: several seeds, sizes, rates, codecs,
+  # and a long GOP (scene detection tests).
+  python3 "$tool" "$tmp/scenes-a.mp4" --seed 11 --size 320x180 --fps 30 --scenes 6 --no-speech >/dev/null
+  python3 "$tool" "$tmp/scenes-b.mkv" --seed 12 --size 256x144 --fps 25 --scenes 6 --no-speech --vcodec mpeg4 >/dev/null
+  python3 "$tool" "$tmp/scenes-c.mp4" --seed 13 --size 320x180 --fps 24 --scenes 6 --no-speech --gop 250 >/dev/null
+  python3 "$tool" "$tmp/scenes-d.webm" --seed 14 --size 320x180 --fps 30 --scenes 6 --no-speech --vcodec libvpx-vp9 >/dev/null
 fi
 mv "$tmp"/* "$out"/
 touch "$stamp"
