@@ -1,0 +1,196 @@
+#include "analysis/frames/faces.h"
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "analysis/frames/cv_frame.h"
+
+namespace cutroom::analysis {
+
+using frames_internal::CatchCv;
+using frames_internal::GrayMat;
+
+namespace {
+
+// Two faces sharing more than this fraction of the smaller one's box are
+// taken as one.
+constexpr double kMaxSharedArea = 0.4;
+
+struct Candidate {
+  cv::Rect box;
+  int neighbors = 0;
+  double score = 0;
+};
+
+// OpenCV's grouping (cv::groupRectangles with eps 0.2), keeping both the
+// number of raw windows behind each face and the best margin among them:
+// windows that overlap closely are one cluster; clusters of more than
+// min_neighbors windows become their average box; a box lying inside a
+// bigger, better supported one is dropped (a face's features found as a
+// face again).
+std::vector<Candidate> GroupWindows(const std::vector<cv::Rect>& rects, const std::vector<double>& weights,
+                                    int min_neighbors) {
+  constexpr double kEps = 0.2;
+  std::vector<int> labels;
+  int nclasses = cv::partition(rects, labels, cv::SimilarRects(kEps));
+  std::vector<cv::Rect2d> sums(static_cast<size_t>(nclasses));
+  std::vector<Candidate> clusters(static_cast<size_t>(nclasses));
+  for (auto& c : clusters) c.score = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < labels.size(); ++i) {
+    auto k = static_cast<size_t>(labels[i]);
+    sums[k].x += rects[i].x;
+    sums[k].y += rects[i].y;
+    sums[k].width += rects[i].width;
+    sums[k].height += rects[i].height;
+    ++clusters[k].neighbors;
+    if (i < weights.size()) clusters[k].score = std::max(clusters[k].score, weights[i]);
+  }
+  std::vector<Candidate> grouped;
+  for (size_t k = 0; k < clusters.size(); ++k) {
+    if (clusters[k].neighbors <= min_neighbors) continue;
+    double n = clusters[k].neighbors;
+    clusters[k].box = cv::Rect(static_cast<int>(std::lround(sums[k].x / n)), static_cast<int>(std::lround(sums[k].y / n)),
+                               static_cast<int>(std::lround(sums[k].width / n)),
+                               static_cast<int>(std::lround(sums[k].height / n)));
+    if (!std::isfinite(clusters[k].score)) clusters[k].score = 0;
+    grouped.push_back(clusters[k]);
+  }
+  std::vector<Candidate> out;
+  for (size_t i = 0; i < grouped.size(); ++i) {
+    const cv::Rect& r = grouped[i].box;
+    bool inside = false;
+    for (size_t j = 0; j < grouped.size() && !inside; ++j) {
+      if (i == j) continue;
+      const cv::Rect& big = grouped[j].box;
+      int dx = static_cast<int>(std::lround(big.width * kEps)), dy = static_cast<int>(std::lround(big.height * kEps));
+      inside = r.x >= big.x - dx && r.y >= big.y - dy && r.x + r.width <= big.x + big.width + dx &&
+               r.y + r.height <= big.y + big.height + dy &&
+               (grouped[j].neighbors > std::max(3, grouped[i].neighbors) || grouped[i].neighbors < 3);
+    }
+    if (!inside) out.push_back(grouped[i]);
+  }
+  return out;
+}
+
+// Drops weakly scored faces, then boxes that share much of their area
+// with a better supported one: two real faces rarely overlap, while a face
+// found again at a larger scale, shifted onto the shoulder beside it, does.
+std::vector<Candidate> Suppress(std::vector<Candidate> faces, double min_score) {
+  faces.erase(std::remove_if(faces.begin(), faces.end(), [&](const Candidate& c) { return c.score < min_score; }),
+              faces.end());
+  std::sort(faces.begin(), faces.end(), [](const Candidate& a, const Candidate& b) {
+    return a.neighbors != b.neighbors ? a.neighbors > b.neighbors : a.score > b.score;
+  });
+  std::vector<Candidate> out;
+  for (const Candidate& c : faces) {
+    bool overlaps = std::any_of(out.begin(), out.end(), [&](const Candidate& k) {
+      return (c.box & k.box).area() > kMaxSharedArea * std::min(c.box.area(), k.box.area());
+    });
+    if (!overlaps) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+class FaceDetector::Impl {
+ public:
+  FaceDetectorOptions options;
+  cv::CascadeClassifier cascade;
+};
+
+FaceDetector::FaceDetector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FaceDetector::~FaceDetector() = default;
+
+const FaceDetectorOptions& FaceDetector::options() const { return impl_->options; }
+
+Result<std::unique_ptr<FaceDetector>> FaceDetector::Open(const FaceDetectorOptions& options) {
+  if (!(options.min_face_fraction > 0 && options.min_face_fraction <= 1)) {
+    return Status::InvalidArgument("min_face_fraction must be in (0, 1]");
+  }
+  if (options.min_neighbors < 0 || options.min_neighbors > 100) {
+    return Status::InvalidArgument("min_neighbors must be 0..100");
+  }
+  if (!(options.scale_step > 1.0 && options.scale_step <= 2.0)) {
+    return Status::InvalidArgument("scale_step must be in (1, 2]");
+  }
+  if (!std::isfinite(options.min_score)) return Status::InvalidArgument("min_score must be a finite number");
+  if (options.analysis_width < 32) return Status::InvalidArgument("analysis_width must be at least 32");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(options.cascade_path, ec)) {
+    return Status::NotFound("face cascade " + options.cascade_path +
+                            " does not exist (Debian package opencv-data)");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  bool loaded = false;
+  Status st = CatchCv("load face cascade " + options.cascade_path,
+                      [&] { loaded = impl->cascade.load(options.cascade_path); });
+  if (!st.ok() || !loaded || impl->cascade.empty()) {
+    return Status::InvalidArgument("face cascade " + options.cascade_path + " could not be loaded" +
+                                   (st.ok() ? "" : ": " + st.message()));
+  }
+  return std::unique_ptr<FaceDetector>(new FaceDetector(std::move(impl)));
+}
+
+Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame) {
+  CUTROOM_ASSIGN_OR_RETURN(cv::Mat gray, GrayMat(frame));
+  const FaceDetectorOptions& o = impl_->options;
+  std::vector<Candidate> faces;
+  double scale = 1.0;  // analysed pixels per frame pixel
+  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces", [&] {
+    cv::Mat work = gray;
+    if (gray.cols > o.analysis_width) {
+      scale = static_cast<double>(o.analysis_width) / gray.cols;
+      int h = std::max(1, static_cast<int>(std::lround(gray.rows * scale)));
+      cv::resize(gray, work, cv::Size(o.analysis_width, h), 0, 0, cv::INTER_AREA);
+    }
+    // Evens out lighting so the cascade's contrast features see faces in
+    // dim or washed-out shots.
+    cv::equalizeHist(work, work);
+    // The cascade's own window is 24 px; a smaller minimum means nothing.
+    int min_side = std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
+    // Raw windows (no grouping) with their last-stage margins; grouped
+    // below. With reject levels on, OpenCV's own grouping counts stages
+    // instead of neighbours, so min_neighbors would filter nothing.
+    std::vector<cv::Rect> rects;
+    std::vector<int> levels;
+    std::vector<double> weights;
+    impl_->cascade.detectMultiScale(work, rects, levels, weights, o.scale_step, /*minNeighbors=*/0,
+                                    cv::CASCADE_SCALE_IMAGE, cv::Size(min_side, min_side), cv::Size(),
+                                    /*outputRejectLevels=*/true);
+    faces = Suppress(GroupWindows(rects, weights, o.min_neighbors), o.min_score);
+  }));
+  std::vector<FaceBox> out;
+  out.reserve(faces.size());
+  for (const Candidate& c : faces) {
+    const cv::Rect& r = c.box;
+    int x0 = std::clamp(static_cast<int>(std::lround(r.x / scale)), 0, frame.width);
+    int y0 = std::clamp(static_cast<int>(std::lround(r.y / scale)), 0, frame.height);
+    int x1 = std::clamp(static_cast<int>(std::lround((r.x + r.width) / scale)), 0, frame.width);
+    int y1 = std::clamp(static_cast<int>(std::lround((r.y + r.height) / scale)), 0, frame.height);
+    if (x1 <= x0 || y1 <= y0) continue;
+    FaceBox b;
+    b.x = x0;
+    b.y = y0;
+    b.width = x1 - x0;
+    b.height = y1 - y0;
+    b.nx = static_cast<double>(b.x) / frame.width;
+    b.ny = static_cast<double>(b.y) / frame.height;
+    b.nwidth = static_cast<double>(b.width) / frame.width;
+    b.nheight = static_cast<double>(b.height) / frame.height;
+    b.neighbors = c.neighbors;
+    b.score = c.score;
+    out.push_back(b);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const FaceBox& a, const FaceBox& b) { return a.width * a.height > b.width * b.height; });
+  return out;
+}
+
+}  // namespace cutroom::analysis

@@ -1,0 +1,97 @@
+// FaceDetector: frontal faces in a decoded frame, with OpenCV's Haar
+// cascade (haarcascade_frontalface_default.xml from Debian's
+// opencv-data), loaded once per detector.
+//
+// Tuned for few false positives rather than finding every face: a face
+// must be found by several overlapping detector windows (min_neighbors),
+// score well in the cascade's last stage (min_score), and be at least
+// min_face_fraction of the frame's shorter side, so crowds in the
+// background and texture that happens to look like a face are ignored;
+// of two boxes that largely overlap, the better supported one stays.
+// (The defaults were chosen on broadcast footage, film and photographs:
+// every frontal face there was kept, and most false detections were
+// windows with few neighbours or a margin under 2.) Frames wider than
+// analysis_width are shrunk first (detection cost grows with the pixels;
+// faces that matter are big); boxes come back in the caller's pixels.
+// Profiles, strongly tilted or sideways and heavily occluded faces are not
+// found: this is the classic Viola-Jones detector, not a neural one.
+//
+// Ownership: a detector owns its classifier.
+// Thread-safety: not thread-safe. cv::CascadeClassifier keeps scratch
+// state per call, so one detector must not be used from two threads at
+// once; create one per thread (loading takes a few tens of milliseconds).
+// Detectors are independent of each other.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "media/decoder.h"
+
+namespace cutroom::analysis {
+
+inline constexpr const char* kDefaultFaceCascade =
+    "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+
+struct FaceDetectorOptions {
+  std::string cascade_path = kDefaultFaceCascade;
+  // Smallest face, as a fraction of the frame's shorter side.
+  double min_face_fraction = 0.08;
+  // A face needs more than this many overlapping detector windows
+  // (OpenCV's minNeighbors).
+  int min_neighbors = 5;
+  // Least last-stage margin (FaceBox::score) a face needs.
+  double min_score = 2.0;
+  // Step between the scales searched (OpenCV's scaleFactor), > 1.
+  double scale_step = 1.1;
+  // Frames wider than this are shrunk before detection.
+  int analysis_width = 640;
+};
+
+struct FaceBox {
+  // In the frame's pixels.
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+  // The same box as fractions of the frame's width and height, 0..1.
+  double nx = 0;
+  double ny = 0;
+  double nwidth = 0;
+  double nheight = 0;
+  // How many overlapping detector windows (positions and scales) found
+  // this face; more than FaceDetectorOptions::min_neighbors by
+  // construction. Strong faces gather dozens.
+  int neighbors = 0;
+  // The best last-stage margin of those windows (OpenCV's levelWeights):
+  // higher is more face-like, around 0 is borderline. A raw score, not a
+  // probability; useful to rank faces within one frame.
+  double score = 0;
+};
+
+class FaceDetector {
+ public:
+  // InvalidArgument for options out of range; NotFound when the cascade
+  // file is missing; InvalidArgument when it is not a cascade OpenCV can
+  // load.
+  static Result<std::unique_ptr<FaceDetector>> Open(const FaceDetectorOptions& options = {});
+
+  ~FaceDetector();
+  FaceDetector(const FaceDetector&) = delete;
+  FaceDetector& operator=(const FaceDetector&) = delete;
+
+  // Faces in frame (any PixelFormat), largest first. InvalidArgument for an
+  // empty or inconsistent frame.
+  Result<std::vector<FaceBox>> Detect(const media::VideoFrame& frame);
+
+  const FaceDetectorOptions& options() const;
+
+ private:
+  class Impl;
+  explicit FaceDetector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cutroom::analysis

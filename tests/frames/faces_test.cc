@@ -1,0 +1,121 @@
+// The Haar face detector on a photograph with one clear face and a crowd
+// behind it, and on frames that hold no face at all.
+#include "analysis/frames/faces.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "frame_images.h"
+#include "support/test_support.h"
+
+namespace cutroom::analysis {
+namespace {
+
+using testing::DecodeFrameAt;
+using testing::FlatFrame;
+using testing::FrameFromMat;
+using testing::kOpenCvData;
+
+std::unique_ptr<FaceDetector> OpenDetector() {
+  auto d = FaceDetector::Open();
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? std::move(d).value() : nullptr;
+}
+
+// messi5.jpg is 548x342: the player's face (looking down, hair over the
+// forehead) spans about x 218..258, y 85..130, centred near (238, 107);
+// the blurred crowd behind him has faces a third that size.
+constexpr double kFaceCentreX = 238;
+constexpr double kFaceCentreY = 107;
+
+TEST(FaceDetector, FindsThePlayersFaceAndNotTheCrowd) {
+  std::string path = std::string(kOpenCvData) + "messi5.jpg";
+  REQUIRE_FILE(path, "opencv-doc example image");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  cv::Mat img = cv::imread(path);
+  ASSERT_EQ(img.cols, 548);
+  auto faces = detector->Detect(FrameFromMat(img));
+  ASSERT_OK(faces.status());
+  ASSERT_EQ(faces->size(), 1u);
+  const FaceBox& f = (*faces)[0];
+  double cx = f.x + f.width / 2.0, cy = f.y + f.height / 2.0;
+  EXPECT_NEAR(cx, kFaceCentreX, 12);
+  EXPECT_NEAR(cy, kFaceCentreY, 12);
+  EXPECT_GT(f.width, 30);
+  EXPECT_LT(f.width, 80);
+  EXPECT_NEAR(f.nx, f.x / 548.0, 1e-9);
+  EXPECT_NEAR(f.ny, f.y / 342.0, 1e-9);
+  EXPECT_NEAR(f.nwidth, f.width / 548.0, 1e-9);
+  EXPECT_NEAR(f.nheight, f.height / 342.0, 1e-9);
+  EXPECT_GT(f.score, 0);
+}
+
+TEST(FaceDetector, BoxesAreInTheCallersPixelsWhenTheFrameIsShrunkForDetection) {
+  std::string path = std::string(kOpenCvData) + "messi5.jpg";
+  REQUIRE_FILE(path, "opencv-doc example image");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  cv::Mat img = cv::imread(path), big;
+  cv::resize(img, big, cv::Size(img.cols * 3, img.rows * 3), 0, 0, cv::INTER_CUBIC);
+  auto faces = detector->Detect(FrameFromMat(big));
+  ASSERT_OK(faces.status());
+  ASSERT_EQ(faces->size(), 1u);
+  const FaceBox& f = (*faces)[0];
+  EXPECT_NEAR(f.x + f.width / 2.0, kFaceCentreX * 3, 36);
+  EXPECT_NEAR(f.y + f.height / 2.0, kFaceCentreY * 3, 36);
+  EXPECT_NEAR(f.nx + f.nwidth / 2, kFaceCentreX / 548.0, 0.03);
+}
+
+TEST(FaceDetector, FindsNoFaceInFlatFramesOrTestPatterns) {
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  for (uint8_t v : {0, 128, 255}) {
+    auto faces = detector->Detect(FlatFrame(640, 360, v));
+    ASSERT_OK(faces.status());
+    EXPECT_TRUE(faces->empty()) << "flat " << int(v);
+  }
+  std::string still = cutroom::testing::TestMedia("still.png");
+  std::string small = cutroom::testing::TestMedia("small.mp4");
+  for (double t : {0.0, 1.0, 2.0, 3.0}) {
+    auto frame = DecodeFrameAt(small, t);
+    ASSERT_OK(frame.status());
+    auto faces = detector->Detect(*frame);
+    ASSERT_OK(faces.status());
+    EXPECT_TRUE(faces->empty()) << "small.mp4 at " << t;
+  }
+  auto frame = DecodeFrameAt(still, 0);
+  ASSERT_OK(frame.status());
+  auto faces = detector->Detect(*frame);
+  ASSERT_OK(faces.status());
+  EXPECT_TRUE(faces->empty());
+}
+
+TEST(FaceDetector, OpeningFailsClearlyForAMissingOrBadCascade) {
+  FaceDetectorOptions o;
+  o.cascade_path = "/nonexistent/cascade.xml";
+  auto missing = FaceDetector::Open(o);
+  EXPECT_TRUE(missing.status().IsNotFound());
+  EXPECT_NE(missing.status().message().find("/nonexistent/cascade.xml"), std::string::npos);
+
+  cutroom::testing::TempDir dir;
+  cutroom::testing::WriteFile(dir.File("bad.xml"), "<?xml version=\"1.0\"?><opencv_storage></opencv_storage>");
+  o.cascade_path = dir.File("bad.xml");
+  EXPECT_TRUE(FaceDetector::Open(o).status().IsInvalidArgument());
+
+  FaceDetectorOptions bad_fraction;
+  bad_fraction.min_face_fraction = 0;
+  EXPECT_TRUE(FaceDetector::Open(bad_fraction).status().IsInvalidArgument());
+}
+
+TEST(FaceDetector, RejectsAnInconsistentFrame) {
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  media::VideoFrame bad = FlatFrame(10, 10, 0);
+  bad.pixels.pop_back();
+  EXPECT_TRUE(detector->Detect(bad).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace cutroom::analysis
