@@ -1,0 +1,511 @@
+#include "analysis/clips/candidates.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "analysis/clips/sentences.h"
+#include "analysis/clips/text_cues.h"
+
+namespace cutroom::analysis {
+namespace {
+
+enum Feature { kHook, kCompleteness, kSpeechDensity, kLoudness, kScenePace, kFacePresence, kLengthFit, kFeatures };
+
+struct FeatureSpec {
+  const char* name;
+  double weight;
+};
+
+// The opening matters most for short-form clips (viewers decide in the
+// first seconds), then whether the clip stands on its own.
+constexpr std::array<FeatureSpec, kFeatures> kSpecs = {{{"hook", 0.25},
+                                                        {"completeness", 0.20},
+                                                        {"speech_density", 0.15},
+                                                        {"loudness", 0.10},
+                                                        {"scene_pace", 0.10},
+                                                        {"face_presence", 0.10},
+                                                        {"length_fit", 0.10}}};
+
+// Scene changes per minute that count as fully paced (one every 10 s).
+constexpr double kFullPacePerMinute = 6.0;
+// Words per second of brisk conversational speech (about 180 per minute).
+constexpr double kBriskWordsPerS = 3.0;
+// Loudness: +-5 dB against the talk's speech level spans the whole scale.
+constexpr double kLoudnessSpanDb = 10.0;
+// Windows quieter than this are not speech (gate for the level of speech).
+constexpr double kActivityGateDb = -60.0;
+// A pause this long after the last word lets an unpunctuated unit end.
+constexpr double kResolvingPauseS = 0.5;
+constexpr size_t kMaxExcerptChars = 1000;
+constexpr size_t kMaxTitleCodePoints = 60;
+
+size_t CodePoints(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// The longest prefix of s with at most n code points.
+std::string PrefixCodePoints(const std::string& s, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] & 0xC0) != 0x80) {
+      if (count == n) return s.substr(0, i);
+      ++count;
+    }
+  }
+  return s;
+}
+
+std::string Trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\n");
+  if (a == std::string::npos) return "";
+  size_t b = s.find_last_not_of(" \t\n");
+  return s.substr(a, b - a + 1);
+}
+
+// Cuts s at the last space so that, with an ellipsis, it fits max code points.
+std::string ShortenAtWord(const std::string& s, size_t max) {
+  std::string head = PrefixCodePoints(s, max - 1);
+  size_t space = head.find_last_of(' ');
+  if (space != std::string::npos && space > head.size() / 2) head = head.substr(0, space);
+  while (!head.empty() && (head.back() == ',' || head.back() == ';' || head.back() == ':' || head.back() == ' ')) {
+    head.pop_back();
+  }
+  return head + "\xE2\x80\xA6";
+}
+
+std::string Fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+struct Facts {
+  std::array<double, kFeatures> value{};
+  std::array<bool, kFeatures> available{};
+  std::vector<std::string> hook_cues;
+  size_t words = 0;
+  double words_per_s = 0;
+  double speech_s = 0;
+  int scene_changes = 0;
+  double level_db = kSilenceDb;
+  double level_vs_average_db = 0;
+  int face_samples = 0;
+};
+
+struct Window {
+  size_t first = 0, last = 0;  // sentence indices
+  double start = 0, end = 0;
+  bool snapped_start = false, snapped_end = false;
+  double score = 0;
+  Facts facts;
+};
+
+class Finder {
+ public:
+  Finder(const ClipInputs& in, const ClipOptions& o) : in_(in), o_(o) {
+    SentenceOptions so;
+    so.max_unit_s = o.max_s;
+    split_ = SplitSentences(in.transcript, so);
+    const auto& words = split_.words;
+    duration_ = in.duration_s > 0 ? in.duration_s : (words.empty() ? 0 : words.back().end_s + o.pad_s);
+    voiced_.assign(words.size() + 1, 0);
+    for (size_t i = 0; i < words.size(); ++i) {
+      voiced_[i + 1] = voiced_[i] + std::max(0.0, words[i].end_s - words[i].start_s);
+    }
+    for (const auto& s : split_.sentences) openings_.push_back(AnalyseOpening(s.text, s.terminal));
+    if (in.scene_cuts) {
+      for (double c : *in.scene_cuts) {
+        if (c > 0 && c < duration_) cuts_.push_back(c);
+      }
+      std::sort(cuts_.begin(), cuts_.end());
+    }
+    PrepareLoudness();
+    for (const auto& f : in.faces) faces_.push_back(f);
+    std::sort(faces_.begin(), faces_.end(), [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
+  }
+
+  std::vector<ClipCandidate> Run() {
+    std::vector<Window> windows;
+    const auto& sentences = split_.sentences;
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      for (size_t j = i; j < sentences.size(); ++j) {
+        if (sentences[j].end_s - sentences[i].start_s > o_.max_s) break;
+        Window w;
+        if (!Place(i, j, w)) continue;
+        Score(w);
+        windows.push_back(std::move(w));
+      }
+    }
+    std::vector<size_t> order(windows.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (windows[a].score != windows[b].score) return windows[a].score > windows[b].score;
+      if (windows[a].start != windows[b].start) return windows[a].start < windows[b].start;
+      return windows[a].end < windows[b].end;
+    });
+    std::vector<const Window*> chosen;
+    for (size_t k : order) {
+      if (static_cast<int>(chosen.size()) >= o_.count) break;
+      const Window& w = windows[k];
+      bool clashes = std::any_of(chosen.begin(), chosen.end(), [&](const Window* c) {
+        double overlap = std::min(w.end, c->end) - std::max(w.start, c->start);
+        double shorter = std::min(w.end - w.start, c->end - c->start);
+        return overlap > o_.max_overlap * shorter;
+      });
+      if (!clashes) chosen.push_back(&w);
+    }
+    std::vector<ClipCandidate> out;
+    std::vector<std::string> titles;
+    for (const Window* w : chosen) {
+      out.push_back(Describe(*w, titles));
+      titles.push_back(out.back().title);
+    }
+    return out;
+  }
+
+ private:
+  // Sets the window's edges from sentences i..j; false when it cannot be
+  // a clip (too short or too long).
+  bool Place(size_t i, size_t j, Window& w) const {
+    const auto& words = split_.words;
+    const Sentence& a = split_.sentences[i];
+    const Sentence& b = split_.sentences[j];
+    double ws = a.start_s, we = b.end_s;
+    if (ws >= duration_ || we <= ws) return false;
+    // The silence on each side: up to the neighbouring word (or the media's ends).
+    double prev_end = a.first_word > 0 ? std::min(words[a.first_word - 1].end_s, ws) : 0.0;
+    double next_start = b.last_word + 1 < words.size() ? std::max(words[b.last_word + 1].start_s, we) : duration_;
+    prev_end = std::max(0.0, prev_end);
+    next_start = std::min(duration_, next_start);
+    we = std::min(we, duration_);
+
+    double pad_start = std::max({ws - o_.pad_s, prev_end, 0.0});
+    double pad_end = std::min({we + o_.pad_s, next_start, duration_});
+    double start = pad_start, end = pad_end;
+    bool snapped_start = false, snapped_end = false;
+    // The cut nearest the word, in the silence, within snap_s.
+    auto lo = std::lower_bound(cuts_.begin(), cuts_.end(), std::max(prev_end, ws - o_.snap_s));
+    auto hi = std::upper_bound(cuts_.begin(), cuts_.end(), ws);
+    if (lo != hi) {
+      start = *std::prev(hi);
+      snapped_start = true;
+    }
+    auto after = std::lower_bound(cuts_.begin(), cuts_.end(), we);
+    if (after != cuts_.end() && *after <= std::min(next_start, we + o_.snap_s)) {
+      end = *after;
+      snapped_end = true;
+    }
+    if (end - start > o_.max_s) {
+      // Snapping made it too long: plain padding, shrunk to fit if need be.
+      start = pad_start;
+      end = pad_end;
+      snapped_start = snapped_end = false;
+      double room = o_.max_s - (we - ws);
+      if (room < 0) return false;
+      double lead = ws - start, trail = end - we;
+      if (lead + trail > room) {
+        double f = room / (lead + trail);
+        start = ws - lead * f;
+        end = we + trail * f;
+      }
+    }
+    if (end - start < o_.min_s - 1e-9 || end - start > o_.max_s + 1e-9) return false;
+    w.first = i;
+    w.last = j;
+    w.start = start;
+    w.end = end;
+    w.snapped_start = snapped_start;
+    w.snapped_end = snapped_end;
+    return true;
+  }
+
+  void Score(Window& w) const {
+    Facts& f = w.facts;
+    const auto& words = split_.words;
+    const Sentence& a = split_.sentences[w.first];
+    const Sentence& b = split_.sentences[w.last];
+    double length = w.end - w.start;
+
+    f.value[kHook] = openings_[w.first].score;
+    f.hook_cues = openings_[w.first].cues;
+    f.available[kHook] = true;
+
+    double opening = openings_[w.first].mid_thought ? 0.0 : 0.5;
+    double ending = 0;
+    if (b.terminal == '.' || b.terminal == '!') {
+      ending = 0.5;
+    } else if (b.terminal == '?') {
+      ending = 0.3;  // a question left open: a cliffhanger at best
+    } else if (!EndsDangling(b.text)) {
+      bool pause_after = b.last_word + 1 >= words.size() || words[b.last_word + 1].start_s - b.end_s >= kResolvingPauseS;
+      ending = pause_after ? 0.4 : 0.2;
+    }
+    f.value[kCompleteness] = opening + ending;
+    f.available[kCompleteness] = true;
+
+    f.words = b.last_word - a.first_word + 1;
+    f.speech_s = b.end_s - a.start_s;
+    double voiced = voiced_[b.last_word + 1] - voiced_[a.first_word];
+    f.words_per_s = static_cast<double>(f.words) / length;
+    f.value[kSpeechDensity] =
+        0.5 * std::min(1.0, voiced / length) + 0.5 * std::min(1.0, f.words_per_s / kBriskWordsPerS);
+    f.available[kSpeechDensity] = true;
+
+    if (has_level_) {
+      f.available[kLoudness] = true;
+      double step = in_.loudness.step_s;
+      size_t n = in_.loudness.db.size();
+      size_t from = std::min(n, static_cast<size_t>(std::max(0.0, std::floor(w.start / step))));
+      size_t to = std::min(n, static_cast<size_t>(std::max(0.0, std::ceil(w.end / step))));
+      double power = active_power_[to] - active_power_[from];
+      double count = static_cast<double>(active_count_[to] - active_count_[from]);
+      if (count > 0) {
+        f.level_db = 10.0 * std::log10(power / count);
+        f.level_vs_average_db = f.level_db - reference_db_;
+        f.value[kLoudness] = std::clamp(0.5 + f.level_vs_average_db / kLoudnessSpanDb, 0.0, 1.0);
+      } else {
+        f.value[kLoudness] = 0;
+      }
+    }
+
+    if (in_.scene_cuts) {
+      f.available[kScenePace] = true;
+      // Cuts strictly inside: an edge snapped onto a cut is not a change.
+      auto lo = std::upper_bound(cuts_.begin(), cuts_.end(), w.start + 0.05);
+      auto hi = std::lower_bound(cuts_.begin(), cuts_.end(), w.end - 0.05);
+      f.scene_changes = lo < hi ? static_cast<int>(hi - lo) : 0;
+      f.value[kScenePace] = std::min(1.0, f.scene_changes / (length / 60.0) / kFullPacePerMinute);
+    }
+
+    if (!faces_.empty()) {
+      f.available[kFacePresence] = true;
+      auto share = [&](double from, double to) {
+        auto lo = std::lower_bound(faces_.begin(), faces_.end(), from,
+                                   [](const ClipFaceSample& s, double t) { return s.t_s < t; });
+        int seen = 0, with_face = 0;
+        for (auto it = lo; it != faces_.end() && it->t_s <= to; ++it) {
+          ++seen;
+          with_face += it->count > 0;
+        }
+        f.face_samples = seen;
+        return seen ? static_cast<double>(with_face) / seen : -1.0;
+      };
+      double v = share(w.start, w.end);
+      // Sparse sampling (one frame every few seconds) may miss a short
+      // clip; the frames around it say as much.
+      if (v < 0) v = share(w.start - 5.0, w.end + 5.0);
+      f.value[kFacePresence] = v < 0 ? 0.5 : v;
+    }
+
+    double off = length - o_.target_s;
+    double span = off < 0 ? o_.target_s - o_.min_s : o_.max_s - o_.target_s;
+    f.value[kLengthFit] = span > 0 ? std::clamp(1.0 - 0.7 * std::abs(off) / span, 0.0, 1.0) : 1.0;
+    f.available[kLengthFit] = true;
+
+    double sum = 0, weights = 0;
+    for (int k = 0; k < kFeatures; ++k) {
+      if (!f.available[k]) continue;
+      sum += kSpecs[k].weight * f.value[k];
+      weights += kSpecs[k].weight;
+    }
+    w.score = weights > 0 ? sum / weights : 0;
+  }
+
+  void PrepareLoudness() {
+    const auto& db = in_.loudness.db;
+    if (db.empty() || !(in_.loudness.step_s > 0)) return;
+    double power = 0;
+    size_t count = 0;
+    for (double d : db) {
+      if (d > kActivityGateDb) {
+        power += std::pow(10.0, d / 10.0);
+        ++count;
+      }
+    }
+    if (count == 0) return;  // silent throughout: loudness says nothing
+    reference_db_ = 10.0 * std::log10(power / static_cast<double>(count));
+    // Speech level inside a clip: windows within 20 dB of the talk's level
+    // (pauses between sentences would otherwise count against dense clips
+    // twice, here and in speech_density).
+    double gate = std::max(kActivityGateDb, reference_db_ - 20.0);
+    active_power_.assign(db.size() + 1, 0);
+    active_count_.assign(db.size() + 1, 0);
+    for (size_t i = 0; i < db.size(); ++i) {
+      bool active = db[i] > gate;
+      active_power_[i + 1] = active_power_[i] + (active ? std::pow(10.0, db[i] / 10.0) : 0.0);
+      active_count_[i + 1] = active_count_[i] + (active ? 1 : 0);
+    }
+    has_level_ = true;
+  }
+
+  std::string Reason(const Window& w) const {
+    const Facts& f = w.facts;
+    std::vector<int> order;
+    for (int k = 0; k < kFeatures; ++k) {
+      if (f.available[k]) order.push_back(k);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return kSpecs[a].weight * f.value[a] > kSpecs[b].weight * f.value[b];
+    });
+    auto phrase = [&](int k) -> std::string {
+      switch (k) {
+        case kHook: return f.hook_cues.empty() ? "clear opening" : DescribeCue(f.hook_cues.front());
+        case kCompleteness: return "complete thought";
+        case kSpeechDensity: return "dense speech";
+        case kLoudness: return "lively delivery (" + std::string(f.level_vs_average_db >= 0 ? "+" : "") +
+                               Fixed1(f.level_vs_average_db) + " dB)";
+        case kScenePace:
+          return std::to_string(f.scene_changes) + " scene change" + (f.scene_changes == 1 ? "" : "s");
+        case kFacePresence: return "face on screen";
+        case kLengthFit: return "close to the " + Fixed1(o_.target_s) + " s target";
+      }
+      return "";
+    };
+    std::string reason;
+    int named = 0;
+    for (int k : order) {
+      if (named == 3) break;
+      // Only strengths are named; a hook without a cue is not one.
+      if (f.value[k] < 0.6 || (k == kHook && f.hook_cues.empty())) continue;
+      if (k == kScenePace && f.scene_changes == 0) continue;
+      reason += (reason.empty() ? "" : "; ") + phrase(k);
+      ++named;
+    }
+    if (reason.empty() && !order.empty()) reason = "best available window: " + phrase(order.front());
+    return reason;
+  }
+
+  // taken: titles of better candidates; overlapping windows share
+  // sentences, and two clips should not share a title.
+  ClipCandidate Describe(const Window& w, const std::vector<std::string>& taken) const {
+    const auto& sentences = split_.sentences;
+    const Facts& f = w.facts;
+    ClipCandidate c;
+    c.start_s = w.start;
+    c.end_s = w.end;
+    c.speech_start_s = sentences[w.first].start_s;
+    c.speech_end_s = sentences[w.last].end_s;
+    c.score = w.score;
+    c.hook = sentences[w.first].text;
+    // The key sentence: the one that hooks best, earliest among equals.
+    std::vector<size_t> keys;
+    for (size_t k = w.first; k <= w.last; ++k) keys.push_back(k);
+    std::stable_sort(keys.begin(), keys.end(),
+                     [&](size_t a, size_t b) { return openings_[a].score > openings_[b].score; });
+    c.title = TitleFromSentence(sentences[keys.front()].text);
+    for (size_t k : keys) {
+      std::string title = TitleFromSentence(sentences[k].text);
+      if (std::find(taken.begin(), taken.end(), title) == taken.end()) {
+        c.title = std::move(title);
+        break;
+      }
+    }
+    for (size_t k = w.first; k <= w.last; ++k) {
+      if (!c.transcript_excerpt.empty()) c.transcript_excerpt += ' ';
+      c.transcript_excerpt += sentences[k].text;
+    }
+    if (CodePoints(c.transcript_excerpt) > kMaxExcerptChars) {
+      c.transcript_excerpt = ShortenAtWord(c.transcript_excerpt, kMaxExcerptChars);
+    }
+    c.reason = Reason(w);
+
+    nlohmann::json features = nlohmann::json::object();
+    nlohmann::json weights = nlohmann::json::object();
+    nlohmann::json unavailable = nlohmann::json::array();
+    double total = 0;
+    for (int k = 0; k < kFeatures; ++k) total += f.available[k] ? kSpecs[k].weight : 0;
+    for (int k = 0; k < kFeatures; ++k) {
+      if (!f.available[k]) {
+        unavailable.push_back(kSpecs[k].name);
+        continue;
+      }
+      features[kSpecs[k].name] = f.value[k];
+      weights[kSpecs[k].name] = kSpecs[k].weight / total;
+    }
+    features["weights"] = weights;
+    if (!unavailable.empty()) features["unavailable"] = unavailable;
+    features["hook_cues"] = f.hook_cues;
+    features["sentences"] = w.last - w.first + 1;
+    features["words"] = f.words;
+    features["words_per_s"] = f.words_per_s;
+    features["speech_s"] = f.speech_s;
+    features["ends_with"] = sentences[w.last].terminal ? std::string(1, sentences[w.last].terminal) : "";
+    features["punctuated"] = split_.punctuated;
+    features["snapped_start"] = w.snapped_start;
+    features["snapped_end"] = w.snapped_end;
+    if (f.available[kScenePace]) features["scene_changes"] = f.scene_changes;
+    if (f.available[kLoudness]) {
+      features["loudness_db"] = f.level_db;
+      features["loudness_vs_average_db"] = f.level_vs_average_db;
+    }
+    if (f.available[kFacePresence]) features["face_samples"] = f.face_samples;
+    c.features = std::move(features);
+    return c;
+  }
+
+  const ClipInputs& in_;
+  const ClipOptions& o_;
+  SentenceSplit split_;
+  double duration_ = 0;
+  std::vector<double> voiced_;  // prefix sums of word durations
+  std::vector<OpeningCues> openings_;
+  std::vector<double> cuts_;
+  std::vector<ClipFaceSample> faces_;
+  bool has_level_ = false;
+  double reference_db_ = 0;
+  std::vector<double> active_power_;
+  std::vector<size_t> active_count_;
+};
+
+}  // namespace
+
+Status ValidateClipOptions(const ClipOptions& o) {
+  auto finite = [](double v) { return std::isfinite(v); };
+  if (!finite(o.min_s) || o.min_s < 3 || o.min_s > 600) {
+    return Status::InvalidArgument("min_s must be between 3 and 600 seconds, got " + Fixed1(o.min_s));
+  }
+  if (!finite(o.max_s) || o.max_s < o.min_s || o.max_s > 600) {
+    return Status::InvalidArgument("max_s must be between min_s (" + Fixed1(o.min_s) + ") and 600 seconds, got " +
+                                   Fixed1(o.max_s));
+  }
+  if (!finite(o.target_s) || o.target_s < o.min_s || o.target_s > o.max_s) {
+    return Status::InvalidArgument("target_s must be between min_s (" + Fixed1(o.min_s) + ") and max_s (" +
+                                   Fixed1(o.max_s) + "), got " + Fixed1(o.target_s));
+  }
+  if (o.count < 1 || o.count > 50) {
+    return Status::InvalidArgument("count must be between 1 and 50, got " + std::to_string(o.count));
+  }
+  if (!finite(o.pad_s) || o.pad_s < 0 || !finite(o.snap_s) || o.snap_s < 0 || !finite(o.max_overlap) ||
+      o.max_overlap < 0 || o.max_overlap > 1) {
+    return Status::InvalidArgument("pad_s and snap_s must be >= 0 and max_overlap within 0..1");
+  }
+  return Status::Ok();
+}
+
+std::string TitleFromSentence(const std::string& sentence) {
+  std::string s = Trim(sentence);
+  // A closing period (or ellipsis) adds nothing to a title; ? and ! do.
+  while (!s.empty() && s.back() == '.') s.pop_back();
+  s = Trim(s);
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  if (CodePoints(s) <= kMaxTitleCodePoints) return s;
+  // The first clause, when it says enough on its own (three words or more).
+  size_t cut = s.find_first_of(",;:");
+  size_t dash = s.find(" \xE2\x80\x94 ");
+  if (dash != std::string::npos && (cut == std::string::npos || dash < cut)) cut = dash;
+  if (cut != std::string::npos) {
+    std::string clause = Trim(s.substr(0, cut));
+    if (CodePoints(clause) <= kMaxTitleCodePoints && PlainWords(clause).size() >= 3) return clause;
+  }
+  return ShortenAtWord(s, kMaxTitleCodePoints);
+}
+
+std::vector<ClipCandidate> FindClipCandidates(const ClipInputs& inputs, const ClipOptions& options) {
+  if (!ValidateClipOptions(options).ok()) return {};
+  return Finder(inputs, options).Run();
+}
+
+}  // namespace cutroom::analysis
