@@ -1,0 +1,101 @@
+// Render: one clip from one source file, in-process with libav*: source
+// ranges cut and joined in order, an optional moving crop, scaling to the
+// output size, burned-in ASS captions, encoded as H.264 (libx264) + AAC in
+// MP4 with the index at the front (+faststart).
+//
+// Only the ranges are decoded: each starts with a seek to the keyframe
+// before it (or decoding simply goes on when that keyframe is already behind
+// the read position, as for ranges close together), and frames before the
+// range are dropped, their non-reference frames not even decoded. The
+// frame on screen at a range's start is shown from its first instant; audio
+// is cut to the sample. Output timestamps run on without a gap across
+// joins, audio stays on the video's clock (gaps in the source audio become
+// silence), and the output lasts the sum of the ranges.
+//
+// Pictures go: decoder -> crop (the frame's crop fields, no copy) ->
+// libavfilter: [fps] -> scale (bicubic) -> [rotation] -> [letterbox] ->
+// yuv420p -> [ass] -> libx264. The crop is in display pixels (rotation and
+// sample aspect ratio applied) and is mapped back onto the coded picture,
+// so the expensive steps only see the pixels that are kept. When the crop
+// (or source) aspect ratio differs from the output's by more than 1% the
+// picture is fitted inside and the rest filled with black.
+//
+// Audio-only sources become an audiogram: the waveform (libavfilter's
+// showwaves) over black at the output size, captions still burned in.
+// Sources without audio give a video-only file.
+//
+// Source times are seconds from the start of the container (its first
+// timestamp), the clock every stream of the file shares.
+//
+// The file is written next to output_path under a temporary name and
+// renamed over output_path only when complete; on any failure or
+// cancellation nothing is left behind.
+//
+// Thread-safety: Render is reentrant; it runs on the calling thread plus
+// the decoder's and x264's worker threads. progress and cancelled are
+// called on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "edit/render/time_range.h"
+
+namespace cutroom::edit {
+
+struct CropKey {
+  double t_s = 0;  // output time
+  int x = 0;       // top-left corner of the crop, in source display pixels
+  int y = 0;
+};
+
+struct RenderSpec {
+  std::string source_path;
+  // Source times, joined in this order; each non-empty and inside the media.
+  std::vector<TimeRange> ranges;
+  // Crop size in source display pixels, even; 0,0: the whole frame.
+  int crop_width = 0, crop_height = 0;
+  // Empty: a centred crop. Otherwise the corner is interpolated linearly
+  // between keys (held before the first and after the last) and clamped so
+  // the crop stays inside the frame. Keys in non-decreasing time.
+  std::vector<CropKey> crop_path;
+  // Even, at most 4096; 0,0: the crop (or source display) size rounded down
+  // to even numbers (1280x720 for an audiogram).
+  int out_width = 0, out_height = 0;
+  std::string ass_path;  // captions in output time, PlayRes = output size; empty: none
+  int crf = 20;          // x264 constant rate factor, 0..51
+  std::string preset = "veryfast";  // an x264 preset name
+  double fps = 0;        // output frame rate, 0 < fps <= 240; 0: the source's timing (25 for an audiogram)
+  int audio_bitrate = 128000;  // AAC, 16000..512000 bits per second
+  int threads = 0;       // decoder and encoder threads each, 0..64; 0: as many as there are cores
+};
+
+struct RenderResult {
+  double duration_s = 0;     // of the video track (the audio track's matches it to the sample)
+  int width = 0;
+  int height = 0;
+  bool has_audio = false;
+  int64_t video_frames = 0;  // encoded
+};
+
+using RenderProgress = std::function<void(double /*0..1*/)>;
+using RenderCancelled = std::function<bool()>;
+
+// Renders spec into output_path (an MP4 whatever its extension).
+// InvalidArgument (before anything is written) for a spec that cannot be
+// rendered: no ranges, an empty, reversed, non-finite or out-of-media range,
+// odd or out-of-range sizes, a crop larger than the frame or on an
+// audio-only source, unsorted crop keys, crf/preset/fps/bitrate/threads out
+// of range; and for a source that is not media cutroom reads or has neither
+// video nor audio. NotFound for a missing source or caption file;
+// NotSupported for a codec that cannot be decoded or a video whose frame
+// size changes mid-stream; IOError when the output cannot be written;
+// Cancelled when cancelled() returned true (checked at every frame).
+// progress gets the share of the output time done, rising to 1.
+Result<RenderResult> Render(const RenderSpec& spec, const std::string& output_path,
+                            const RenderProgress& progress = {}, const RenderCancelled& cancelled = {});
+
+}  // namespace cutroom::edit
