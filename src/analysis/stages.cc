@@ -1,5 +1,9 @@
 #include "analysis/stages.h"
 
+#include "ai/chat_client.h"
+#include "analysis/frames/frames_stage.h"
+#include "analysis/scenes/scene_detection.h"
+#include "analysis/scenes/scenes_stage.h"
 #include "analysis/thumbnails_stage.h"
 #include "analysis/transcription_stage.h"
 
@@ -7,8 +11,35 @@ namespace cutroom::analysis {
 
 void RegisterStages(jobs::WorkerPool& pool) {
   pool.Register("thumbnails", RunThumbnails);
-  // The decoders use every core already: one transcription at a time.
+  // The decoders use every core already: one transcription, one scene
+  // detection and one frame sampling at a time.
   pool.Register("transcription", RunTranscription, 1);
+  pool.Register("scenes", RunScenes, 1);
+  pool.Register("frames", RunFrames, 1);
+}
+
+Status ValidateStageParams(const std::string& stage, const nlohmann::json& params, const Config& config,
+                           bool has_video) {
+  const nlohmann::json& p = params.is_null() ? nlohmann::json::object() : params;
+  bool describe = false;
+  if (stage == "scenes" || stage == "frames") {
+    if (!has_video) return Status::InvalidArgument("the media has no video stream: no " + stage + " to find");
+    if (stage == "scenes") {
+      CUTROOM_ASSIGN_OR_RETURN(auto sp, scenes::ParseSceneParams(p));
+      describe = sp.describe;
+    } else {
+      CUTROOM_ASSIGN_OR_RETURN(auto fp, ParseFramesParams(p));
+      describe = fp.describe;
+    }
+  } else if (stage == "transcription") {
+    return ValidateTranscriptionParams(p, config);
+  }
+  if (describe && !ai::ChatClient::Configured(config)) {
+    return Status::FailedPrecondition(
+        "llm_not_configured: describe needs an OpenAI-compatible LLM; set llm.base_url and llm.model "
+        "(and llm.api_key_env for hosted services)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace cutroom::analysis

@@ -1,6 +1,7 @@
 // Analysis results: transcripts (JSON and subtitle formats), word-level
 // transcript search, and full-text search across videos.
 #include "analysis/search/search.h"
+#include "analysis/thumbnails_stage.h"
 #include "analysis/transcribe/subtitles.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "api/server.h"
@@ -42,9 +43,128 @@ nlohmann::json TranscriptJson(const std::string& video_id, const analysis::Store
   return out;
 }
 
+// Every row of one processing run, page by page.
+template <typename Repo>
+auto ListRun(Repo& repo, const std::string& processing_id) -> Result<decltype(repo.List(db::ListQuery{}).value().items)> {
+  db::ListQuery q;
+  q.where = {{"processing_id", processing_id}};
+  q.limit = db::kMaxPageSize;
+  decltype(repo.List(q).value().items) all;
+  while (true) {
+    CUTROOM_ASSIGN_OR_RETURN(auto page, repo.List(q));
+    for (auto& row : page.items) all.push_back(std::move(row));
+    if (page.next_cursor.empty()) return all;
+    q.after = page.next_cursor;
+  }
+}
+
+nlohmann::json OrNull(const db::OptString& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+// The processing run whose results GET answers with: ?processing_id= when
+// given (it must be this video's, of this kind), else the newest that
+// succeeded. NotFound says how to make one.
+Result<db::VideoProcessingRow> ResultRun(db::Database& db, Env* env, IdGenerator* ids, const std::string& video_id,
+                                         const std::string& kind, const std::string& requested) {
+  db::Repositories repos(db, env, ids);
+  if (!requested.empty()) {
+    auto run = repos.video_processing.Get(requested);
+    if (!run.ok() || run->video_id != video_id || run->kind != kind) {
+      return Status::NotFound("processing run " + requested + " is not a " + kind + " run of video " + video_id);
+    }
+    if (run->status != "succeeded") {
+      return Status::NotFound("processing run " + requested + " is " + run->status + ", not succeeded");
+    }
+    return run;
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT processing_id FROM video_processing WHERE video_id = ? AND "
+                                               "kind = ? AND status = 'succeeded' ORDER BY processing_id DESC LIMIT 1",
+                                               {video_id, kind}));
+  if (rows.size() == 0) {
+    return Status::NotFound("video " + video_id + " has no " + kind + " yet: POST /api/videos/" + video_id +
+                            "/process/" + kind);
+  }
+  return repos.video_processing.Get(*rows.Text(0, "processing_id"));
+}
+
 }  // namespace
 
 void ApiServer::RegisterAnalysisRoutes() {
+  router_.Add({"GET", "/api/videos/{video_id}/scenes", "Scenes and transitions of the newest scenes run (?processing_id=)",
+               RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
+                 const std::string& video_id = ctx.Param("video_id");
+                 CUTROOM_RETURN_IF_ERROR(RequireOwned(*deps_.db, deps_.env, deps_.ids, video_id, ctx.owner_id));
+                 CUTROOM_ASSIGN_OR_RETURN(auto run, ResultRun(*deps_.db, deps_.env, deps_.ids, video_id, "scenes",
+                                                              ctx.Query("processing_id").value_or("")));
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_ASSIGN_OR_RETURN(auto items, ListRun(repos.scenes, run.processing_id));
+                 std::sort(items.begin(), items.end(),
+                           [](const auto& a, const auto& b) { return a.scene_no < b.scene_no; });
+                 nlohmann::json scenes = nlohmann::json::array();
+                 for (const auto& r : items) {
+                   scenes.push_back({{"scene_no", r.scene_no},
+                                     {"start_s", r.start_s},
+                                     {"end_s", r.end_s},
+                                     {"start_frame", r.start_frame ? nlohmann::json(*r.start_frame) : nullptr},
+                                     {"end_frame", r.end_frame ? nlohmann::json(*r.end_frame) : nullptr},
+                                     {"transition", r.transition},
+                                     {"score", r.score ? nlohmann::json(*r.score) : nullptr},
+                                     {"keyframe_url", r.keyframe_id ? nlohmann::json(analysis::AssetUrl(video_id, *r.keyframe_id))
+                                                                    : nullptr},
+                                     {"description", OrNull(r.description)},
+                                     {"description_model", OrNull(r.description_model)}});
+                 }
+                 nlohmann::json transitions = nlohmann::json::array();
+                 for (const auto& t : run.result.value("transitions", nlohmann::json::array())) {
+                   transitions.push_back({{"type", t.value("type", "")},
+                                          {"start_s", t.value("start_s", 0.0)},
+                                          {"end_s", t.value("end_s", 0.0)},
+                                          {"start_frame", t.value("start_frame", 0)},
+                                          {"end_frame", t.value("end_frame", 0)}});
+                 }
+                 WriteJson(ctx.res, 200,
+                           {{"video_id", video_id},
+                            {"processing_id", run.processing_id},
+                            {"detector", run.result.value("detector", run.params.value("detector", "content"))},
+                            {"params", run.result.value("params", run.params)},
+                            {"fps", run.result.value("fps", 0.0)},
+                            {"scenes", scenes},
+                            {"transitions", transitions}});
+                 return Status::Ok();
+               }});
+
+  router_.Add({"GET", "/api/videos/{video_id}/frames", "Sampled frames of the newest frames run (?processing_id=)",
+               RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
+                 const std::string& video_id = ctx.Param("video_id");
+                 CUTROOM_RETURN_IF_ERROR(RequireOwned(*deps_.db, deps_.env, deps_.ids, video_id, ctx.owner_id));
+                 CUTROOM_ASSIGN_OR_RETURN(auto run, ResultRun(*deps_.db, deps_.env, deps_.ids, video_id, "frames",
+                                                              ctx.Query("processing_id").value_or("")));
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_ASSIGN_OR_RETURN(auto items, ListRun(repos.frames, run.processing_id));
+                 std::sort(items.begin(), items.end(),
+                           [](const auto& a, const auto& b) { return a.ts_s < b.ts_s; });
+                 nlohmann::json frames = nlohmann::json::array();
+                 for (const auto& r : items) {
+                   frames.push_back({{"frame_id", r.frame_id},
+                                     {"ts_s", r.ts_s},
+                                     {"image_url", r.asset_id ? nlohmann::json(analysis::AssetUrl(video_id, *r.asset_id))
+                                                              : nullptr},
+                                     {"width", r.width ? nlohmann::json(*r.width) : nullptr},
+                                     {"height", r.height ? nlohmann::json(*r.height) : nullptr},
+                                     {"phash", OrNull(r.phash)},
+                                     {"features", r.features},
+                                     {"ocr_text", OrNull(r.ocr_text)},
+                                     {"description", OrNull(r.description)},
+                                     {"description_model", OrNull(r.description_model)}});
+                 }
+                 WriteJson(ctx.res, 200,
+                           {{"video_id", video_id},
+                            {"processing_id", run.processing_id},
+                            {"params", run.params},
+                            {"frames", frames}});
+                 return Status::Ok();
+               }});
+
+
   router_.Add({"GET", "/api/videos/{video_id}/transcription",
                "The newest transcript (?format=json|srt|vtt|txt, ?processing_id=)", RouteAuth::kOwner,
                [this](RequestContext& ctx) -> Status {

@@ -9,7 +9,7 @@
 #include "api/paging.h"
 #include "api/server.h"
 #include "db/tables.h"
-#include "analysis/transcription_stage.h"
+#include "analysis/stages.h"
 #include "jobs/pipeline.h"
 
 namespace cutroom::api {
@@ -129,23 +129,36 @@ void ApiServer::RegisterJobRoutes() {
                    CUTROOM_ASSIGN_OR_RETURN(auto body, ctx.ReadJson());
                    params = stage == "all" ? body : nlohmann::json{{stage, body}};
                  }
-                 if (stage == "all" || stage == "transcription") {
-                   nlohmann::json tp = params.value("transcription", nlohmann::json::object());
-                   Status valid = analysis::ValidateTranscriptionParams(tp, *deps_.config);
-                   if (valid.code() == StatusCode::kNotSupported) {
-                     std::string code = valid.message().find("cannot transcribe") != std::string::npos
-                                            ? "unsupported_language"
-                                        : valid.message().find("not configured") != std::string::npos
-                                            ? "engine_not_configured"
-                                            : "unsupported_engine";
-                     WriteError(ctx.res, {422, code, valid.message(),
+                 const bool has_video = media->media_type.value_or("video") != "audio";
+                 for (const auto& s : jobs::PipelineStages()) {
+                   if (stage != "all" && s.name != stage) continue;
+                   // process/all skips what needs a picture on audio-only media.
+                   if (stage == "all" && (!s.available || (s.needs_video && !has_video))) continue;
+                   Status valid = analysis::ValidateStageParams(
+                       s.name, params.value(s.name, nlohmann::json::object()), *deps_.config, has_video);
+                   if (valid.ok()) continue;
+                   const std::string& msg = valid.message();
+                   if (valid.code() == StatusCode::kNotSupported && s.name == "transcription") {
+                     std::string code = msg.find("cannot transcribe") != std::string::npos ? "unsupported_language"
+                                        : msg.find("not configured") != std::string::npos ? "engine_not_configured"
+                                                                                          : "unsupported_engine";
+                     WriteError(ctx.res, {422, code, msg,
                                           {{"languages", {"en"}}, {"engines", {"pocketsphinx", "openai"}}}});
                      return Status::Ok();
                    }
-                   CUTROOM_RETURN_IF_ERROR(valid);
+                   if (valid.code() == StatusCode::kFailedPrecondition && msg.rfind("llm_not_configured", 0) == 0) {
+                     WriteError(ctx.res, {422, "llm_not_configured", msg, {{"stage", s.name}}});
+                     return Status::Ok();
+                   }
+                   if (valid.code() == StatusCode::kInvalidArgument && msg.find("no video stream") != std::string::npos) {
+                     WriteError(ctx.res, {422, "no_video_stream", "video " + video_id + ": " + msg, {{"stage", s.name}}});
+                     return Status::Ok();
+                   }
+                   return valid.WithContext(s.name + " parameters");
                  }
                  CUTROOM_ASSIGN_OR_RETURN(auto plan,
-                                          jobs::EnqueuePipeline(*deps_.queue, video_id, ctx.owner_id, only, params));
+                                          jobs::EnqueuePipeline(*deps_.queue, video_id, ctx.owner_id, only, params,
+                                                                jobs::PipelineMedia{has_video}));
                  if (deps_.notify_workers) deps_.notify_workers();
                  nlohmann::json stages = nlohmann::json::array();
                  for (const auto& p : plan) {

@@ -42,7 +42,8 @@ void AddJobCommands(CLI::App& app, CommandTable& table) {
       if (!s->available) return ReportError(Status::NotSupported(s->note));
       only.push_back(*stage);
     }
-    auto plan = jobs::EnqueuePipeline(*rt.queue, *video, media->owner_id, only);
+    auto plan = jobs::EnqueuePipeline(*rt.queue, *video, media->owner_id, only, nlohmann::json::object(),
+                                      jobs::PipelineMedia{media->media_type.value_or("video") != "audio"});
     if (!plan.ok()) return ReportError(plan.status());
     std::vector<std::string> job_ids;
     for (const auto& p : *plan) {

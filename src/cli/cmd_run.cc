@@ -170,7 +170,8 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
     auto media = Ingest(rt, path, *sample ? "cutroom sample" : "", false);
     if (!media.ok()) return ReportError(media.status().WithContext(path));
     // Index: every analysis stage built into this binary, run here.
-    auto plan = jobs::EnqueuePipeline(*rt.queue, media->video_id, media->owner_id);
+    auto plan = jobs::EnqueuePipeline(*rt.queue, media->video_id, media->owner_id, {}, nlohmann::json::object(),
+                                      jobs::PipelineMedia{media->media_type.value_or("video") != "audio"});
     if (!plan.ok()) return ReportError(plan.status());
     std::vector<std::string> job_ids;
     std::vector<std::string> skipped;

@@ -150,6 +150,7 @@ struct VideoProcessingRow : Timestamps {
   OptString started_at;
   OptString finished_at;
   OptString error;
+  Json result = Json::object();
 };
 
 struct FrameRow : Timestamps {

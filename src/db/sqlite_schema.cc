@@ -413,12 +413,20 @@ CREATE TABLE job_events (
 CREATE INDEX job_events_video ON job_events(video_id, event_id);
 )SQL";
 
+// What a processing run produced beyond its rows: the scenes stage keeps
+// its transition spans here (scene_index rows only say how each scene
+// begins), other stages their counts.
+constexpr const char* kProcessingResult = R"SQL(
+ALTER TABLE video_processing ADD COLUMN result TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(result));
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial", kInitialSchema},
       {2, "job_events", kJobEvents},
+      {3, "processing_result", kProcessingResult},
   };
   return kMigrations;
 }

@@ -195,6 +195,7 @@ const TableSpec<VideoProcessingRow>& VideoProcessingTable() {
         Col("started_at", &VideoProcessingRow::started_at),
         Col("finished_at", &VideoProcessingRow::finished_at),
         Col("error", &VideoProcessingRow::error),
+        Col("result", &VideoProcessingRow::result),
     };
     AppendTimestampColumns(s.columns);
     return s;

@@ -7,12 +7,13 @@ namespace cutroom::jobs {
 
 const std::vector<Stage>& PipelineStages() {
   static const std::vector<Stage> kStages = {
-      {"thumbnails", "thumbnails", {}, true, ""},
-      {"frames", "frames", {}, false, "frame sampling lands with the scenes/frames issue"},
-      {"scenes", "scenes", {}, false, "scene detection lands with the scenes/frames issue"},
-      {"transcription", "transcription", {}, true, ""},
-      {"clips", "clips", {"scenes", "transcription"}, false, "clip candidates land with the clips issue"},
-      {"retention", "retention", {"transcription"}, false, "retention analysis has not landed yet"},
+      {"thumbnails", "thumbnails", {}, {}, false, true, ""},
+      {"scenes", "scenes", {}, {}, true, true, ""},
+      // Frames may sample one per scene, so they wait for the scenes.
+      {"frames", "frames", {}, {"scenes"}, true, true, ""},
+      {"transcription", "transcription", {}, {}, false, true, ""},
+      {"clips", "clips", {"transcription"}, {"scenes", "frames"}, false, false, "clip candidates land with the clips issue"},
+      {"retention", "retention", {"transcription"}, {}, false, false, "retention analysis has not landed yet"},
   };
   return kStages;
 }
@@ -26,7 +27,7 @@ const Stage* FindStage(const std::string& name) {
 
 Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::string& video_id,
                                                   const std::string& owner_id, const std::vector<std::string>& only,
-                                                  const nlohmann::json& params) {
+                                                  const nlohmann::json& params, const PipelineMedia& media) {
   std::vector<PlannedStage> plan;
   std::map<std::string, std::string> job_of;  // stage -> job id
   std::map<std::string, std::string> skipped;
@@ -35,6 +36,8 @@ Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::st
     PlannedStage p{stage.name, "", "", ""};
     if (!stage.available) {
       p.skipped = stage.note;
+    } else if (stage.needs_video && !media.has_video) {
+      p.skipped = "the media has no video stream";
     } else {
       std::vector<std::string> deps;
       for (const auto& need : stage.needs) {
@@ -43,6 +46,9 @@ Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::st
           break;
         }
         if (job_of.count(need)) deps.push_back(job_of[need]);
+      }
+      for (const auto& want : stage.after) {
+        if (job_of.count(want)) deps.push_back(job_of[want]);
       }
       if (p.skipped.empty()) {
         EnqueueRequest req;

@@ -15,9 +15,16 @@ namespace cutroom::jobs {
 struct Stage {
   std::string name;             // "thumbnails", "scenes", ...
   std::string processing_kind;  // video_processing.kind
-  std::vector<std::string> needs;
+  std::vector<std::string> needs;  // must have run (skipped when one is skipped)
+  std::vector<std::string> after;  // use these when they run too (waits for them when planned)
+  bool needs_video;             // skipped for audio-only media
   bool available;               // built into this binary
   std::string note;             // why not, when unavailable
+};
+
+// What EnqueuePipeline needs to know about the media.
+struct PipelineMedia {
+  bool has_video = true;
 };
 
 const std::vector<Stage>& PipelineStages();
@@ -37,6 +44,7 @@ struct PlannedStage {
 Result<std::vector<PlannedStage>> EnqueuePipeline(JobQueue& queue, const std::string& video_id,
                                                   const std::string& owner_id,
                                                   const std::vector<std::string>& only = {},
-                                                  const nlohmann::json& params = nlohmann::json::object());
+                                                  const nlohmann::json& params = nlohmann::json::object(),
+                                                  const PipelineMedia& media = {});
 
 }  // namespace cutroom::jobs

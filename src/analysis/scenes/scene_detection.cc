@@ -51,6 +51,7 @@ nlohmann::json SceneParams::ToJson() const {
                       {"downscale", downscale},
                       {"gradual", gradual},
                       {"describe", describe}};
+  if (!prompt.empty()) j["prompt"] = prompt;
   if (min_scene_len_s >= 0) j["min_scene_len"] = std::to_string(min_scene_len_s) + "s";
   return j;
 }
@@ -59,11 +60,12 @@ Result<SceneParams> ParseSceneParams(const nlohmann::json& params) {
   SceneParams p;
   if (params.is_null()) return p;
   if (!params.is_object()) return Status::InvalidArgument("scene parameters must be a JSON object");
-  static const char* const kKnown[] = {"detector", "threshold", "min_scene_len", "downscale", "gradual", "describe"};
+  static const char* const kKnown[] = {"detector", "threshold", "min_scene_len", "downscale",
+                                       "gradual",  "describe",  "prompt"};
   for (const auto& [key, value] : params.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       return Status::InvalidArgument("unknown scene parameter '" + key +
-                                     "' (known: detector, threshold, min_scene_len, downscale, gradual, describe)");
+                                     "' (known: detector, threshold, min_scene_len, downscale, gradual, describe, prompt)");
     }
   }
   if (params.contains("detector")) {
@@ -105,6 +107,12 @@ Result<SceneParams> ParseSceneParams(const nlohmann::json& params) {
       return Status::InvalidArgument("downscale must be an integer factor from 1 to 64 (0: automatic)");
     }
     p.downscale = d.get<int>();
+  }
+  if (params.contains("prompt")) {
+    if (!params["prompt"].is_string() || params["prompt"].get<std::string>().size() > 4000) {
+      return Status::InvalidArgument("prompt must be a string of at most 4000 characters");
+    }
+    p.prompt = params["prompt"].get<std::string>();
   }
   for (const char* flag : {"gradual", "describe"}) {
     if (!params.contains(flag)) continue;

@@ -22,13 +22,14 @@ struct SceneParams {
   int downscale = 0;             // 0: automatic (about 128 px wide)
   bool gradual = true;
   bool describe = false;         // describe each scene with the LLM (the job stage does that)
+  std::string prompt;            // the instruction for describe; empty: the default
   int threads = 0;
 
   nlohmann::json ToJson() const;
 };
 
 // From the API's / CLI's JSON: {detector, threshold, min_scene_len (frames,
-// or a string like "0.6s"), downscale, gradual, describe}. InvalidArgument
+// or a string like "0.6s"), downscale, gradual, describe, prompt}. InvalidArgument
 // names the field and its limits.
 Result<SceneParams> ParseSceneParams(const nlohmann::json& params);
 
