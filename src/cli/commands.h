@@ -24,6 +24,7 @@ void AddIngestCommand(CLI::App& app, CommandTable& table);
 void AddKeysCommands(CLI::App& app, CommandTable& table);
 void AddAdminCommands(CLI::App& app, CommandTable& table);  // migrate, config show
 void AddJobCommands(CLI::App& app, CommandTable& table);    // process, jobs, logs
+void AddScenesCommand(CLI::App& app, CommandTable& table);
 
 // Prints "error: <message>" to stderr and returns the exit code for status.
 int ReportError(const Status& status);

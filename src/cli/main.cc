@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   AddKeysCommands(app, table);
   AddAdminCommands(app, table);
   AddJobCommands(app, table);
+  AddScenesCommand(app, table);
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -186,7 +187,8 @@ TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
   std::string processed;
   ASSERT_OK(Cutroom({"process", video, "--all", "--data-dir", dir.path()}, &processed));
   EXPECT_NE(processed.find("thumbnails     queued as job_"), std::string::npos) << processed;
-  EXPECT_NE(processed.find("scenes         skipped"), std::string::npos) << processed;
+  EXPECT_NE(processed.find("scenes         queued as job_"), std::string::npos) << processed;
+  EXPECT_NE(processed.find("retention      skipped"), std::string::npos) << processed;
   EXPECT_NE(processed.find("thumbnails succeeded"), std::string::npos) << processed;
   std::string jobs, logs;
   ASSERT_OK(Cutroom({"jobs", "--video", video, "--data-dir", dir.path()}, &jobs));
@@ -194,8 +196,35 @@ TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
   ASSERT_OK(Cutroom({"logs", video, "--data-dir", dir.path()}, &logs));
   EXPECT_NE(logs.find("stored 3 thumbnail asset(s)"), std::string::npos) << logs;
   std::string bad;
-  EXPECT_FALSE(Cutroom({"process", video, "--stage", "scenes", "--data-dir", dir.path()}, &bad).ok());
-  EXPECT_NE(bad.find("lands with"), std::string::npos) << bad;
+  EXPECT_FALSE(Cutroom({"process", video, "--stage", "retention", "--data-dir", dir.path()}, &bad).ok());
+  EXPECT_NE(bad.find("has not landed"), std::string::npos) << bad;
+}
+
+TEST(Scenes, ListsAFileLikeListScenesAndStoresAVideosScenes) {
+  std::string path = cutroom::testing::TestMedia("scenes-a.mp4");
+  REQUIRE_FILE(path, "synthetic scene video");
+  auto truth = nlohmann::json::parse(ReadFile(path + ".truth.json"));
+  TempDir dir;
+  std::string out;
+  ASSERT_OK(Cutroom({"scenes", path, "--format", "json"}, &out));
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  ASSERT_EQ(j["scenes"].size(), truth["cuts_frame"].size() + 1) << out;
+  for (size_t i = 1; i < j["scenes"].size(); ++i) {
+    EXPECT_NEAR(j["scenes"][i]["start_frame"].get<int64_t>(), truth["cuts_frame"][i - 1].get<int64_t>(), 1);
+  }
+  std::string csv;
+  ASSERT_OK(Cutroom({"scenes", path, "--format", "csv", "--detector", "adaptive"}, &csv));
+  EXPECT_NE(csv.find("Scene Number,Start Frame,Start Timecode"), std::string::npos) << csv;
+  // A stored video: the job runs here and its scenes are kept.
+  ASSERT_OK(Cutroom({"ingest", path, "--data-dir", dir.path()}, &out));
+  std::string video = out.substr(out.find("vid_"), 30);
+  std::string edl;
+  ASSERT_OK(Cutroom({"scenes", video, "--format", "edl", "--data-dir", dir.path()}, &edl));
+  EXPECT_NE(edl.find("FCM: NON-DROP FRAME"), std::string::npos) << edl;
+  EXPECT_NE(edl.find(std::to_string(truth["cuts_frame"].size() + 1) + "  AX"), std::string::npos) << edl;
+  std::string bad;
+  EXPECT_FALSE(Cutroom({"scenes", path, "--threshold", "9999"}, &bad).ok());
+  EXPECT_NE(bad.find("0 to 255"), std::string::npos) << bad;
 }
 
 TEST(Search, FindsASpokenPhraseFromTheCommandLine) {
