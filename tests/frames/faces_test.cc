@@ -92,6 +92,56 @@ TEST(FaceDetector, FindsNoFaceInFlatFramesOrTestPatterns) {
   EXPECT_TRUE(faces->empty());
 }
 
+TEST(FaceDetector, FindsABigCloseUpFace) {
+  // Megamind.avi (opencv-doc): at 9.5 s a close-up of a bespectacled
+  // cartoon face fills the middle of the frame.
+  std::string clip = std::string(kOpenCvData) + "Megamind.avi";
+  REQUIRE_FILE(clip, "opencv-doc example video");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  auto frame = DecodeFrameAt(clip, 9.5, media::PixelFormat::kBgr24, 640);
+  ASSERT_OK(frame.status());
+  auto faces = detector->Detect(*frame);
+  ASSERT_OK(faces.status());
+  ASSERT_EQ(faces->size(), 1u);
+  const FaceBox& f = (*faces)[0];
+  EXPECT_NEAR(f.nx + f.nwidth / 2, 0.54, 0.08);
+  EXPECT_NEAR(f.ny + f.nheight / 2, 0.45, 0.08);
+  EXPECT_GT(f.nwidth, 0.3);
+  EXPECT_GT(f.neighbors, 10);
+}
+
+TEST(FaceDetector, ARoundObjectInACloseUpIsNotAFace) {
+  // Broadcast footage: from 3 to 6 s a glass vessel fills the frame; the
+  // face cascade alone takes it for a big face with strong support.
+  REQUIRE_SHARED_DATA(clip, "video/issue-195-aspect-ratio.mp4");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  FaceDetectorOptions no_eyes;
+  no_eyes.eye_check_min_side = 0;
+  auto unchecked = FaceDetector::Open(no_eyes);
+  ASSERT_OK(unchecked.status());
+  int glass_found_without_eyes = 0;
+  for (double t : {3.0, 4.0, 5.0, 6.0}) {
+    auto frame = DecodeFrameAt(clip, t, media::PixelFormat::kBgr24, 640);
+    ASSERT_OK(frame.status());
+    auto faces = detector->Detect(*frame);
+    ASSERT_OK(faces.status());
+    EXPECT_TRUE(faces->empty()) << "at " << t << " s: " << faces->size() << " face(s), first " << (*faces)[0].width
+                                << " px wide";
+    auto raw = (*unchecked)->Detect(*frame);
+    ASSERT_OK(raw.status());
+    glass_found_without_eyes += raw->empty() ? 0 : 1;
+  }
+  EXPECT_GE(glass_found_without_eyes, 3);
+  // The two people at the table a few seconds later are still found.
+  auto frame = DecodeFrameAt(clip, 8.0, media::PixelFormat::kBgr24, 640);
+  ASSERT_OK(frame.status());
+  auto faces = detector->Detect(*frame);
+  ASSERT_OK(faces.status());
+  EXPECT_EQ(faces->size(), 2u);
+}
+
 TEST(FaceDetector, OpeningFailsClearlyForAMissingOrBadCascade) {
   FaceDetectorOptions o;
   o.cascade_path = "/nonexistent/cascade.xml";
@@ -107,6 +157,12 @@ TEST(FaceDetector, OpeningFailsClearlyForAMissingOrBadCascade) {
   FaceDetectorOptions bad_fraction;
   bad_fraction.min_face_fraction = 0;
   EXPECT_TRUE(FaceDetector::Open(bad_fraction).status().IsInvalidArgument());
+
+  FaceDetectorOptions no_eye_cascade;
+  no_eye_cascade.eye_cascade_path = "/nonexistent/eyes.xml";
+  EXPECT_TRUE(FaceDetector::Open(no_eye_cascade).status().IsNotFound());
+  no_eye_cascade.eye_check_min_side = 0;  // not needed when the check is off
+  EXPECT_OK(FaceDetector::Open(no_eye_cascade).status());
 }
 
 TEST(FaceDetector, RejectsAnInconsistentFrame) {

@@ -102,7 +102,50 @@ class FaceDetector::Impl {
  public:
   FaceDetectorOptions options;
   cv::CascadeClassifier cascade;
+  cv::CascadeClassifier eyes;  // empty when eye checks are off
+
+  // How many eyes the eye cascade finds in the upper part of a face box
+  // (in the equalised analysis image).
+  size_t EyesIn(const cv::Mat& image, const cv::Rect& face) {
+    cv::Rect upper =
+        cv::Rect(face.x, face.y, face.width, face.height * 6 / 10) & cv::Rect(0, 0, image.cols, image.rows);
+    if (upper.empty()) return 0;
+    std::vector<cv::Rect> found;
+    int min_side = std::max(12, face.width / 8);
+    int max_side = std::max(min_side + 1, face.width / 2);
+    eyes.detectMultiScale(image(upper), found, 1.1, 3, cv::CASCADE_SCALE_IMAGE, cv::Size(min_side, min_side),
+                          cv::Size(max_side, max_side));
+    return found.size();
+  }
+
+  // The face cascade alone accepts large round objects (a glass, a lamp)
+  // with strong support; the eye cascade finds no eyes in them, or one
+  // where a frontal face this big shows two.
+  bool LooksLikeAFace(const cv::Mat& image, const cv::Rect& face) {
+    if (options.eye_check_min_side <= 0 || face.width < options.eye_check_min_side) return true;
+    return EyesIn(image, face) >= (face.width >= 3 * options.eye_check_min_side / 2 ? 2u : 1u);
+  }
 };
+
+namespace {
+
+// Loads a cascade: NotFound for a missing file, InvalidArgument for one
+// OpenCV cannot read.
+Status LoadCascade(cv::CascadeClassifier& cascade, const std::string& path, const char* what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::NotFound(std::string(what) + " cascade " + path + " does not exist (Debian package opencv-data)");
+  }
+  bool loaded = false;
+  Status st = CatchCv(std::string("load ") + what + " cascade " + path, [&] { loaded = cascade.load(path); });
+  if (!st.ok() || !loaded || cascade.empty()) {
+    return Status::InvalidArgument(std::string(what) + " cascade " + path + " could not be loaded" +
+                                   (st.ok() ? "" : ": " + st.message()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 FaceDetector::FaceDetector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FaceDetector::~FaceDetector() = default;
@@ -121,19 +164,12 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Open(const FaceDetectorOptio
   }
   if (!std::isfinite(options.min_score)) return Status::InvalidArgument("min_score must be a finite number");
   if (options.analysis_width < 32) return Status::InvalidArgument("analysis_width must be at least 32");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(options.cascade_path, ec)) {
-    return Status::NotFound("face cascade " + options.cascade_path +
-                            " does not exist (Debian package opencv-data)");
-  }
+  if (options.eye_check_min_side < 0) return Status::InvalidArgument("eye_check_min_side must not be negative");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  bool loaded = false;
-  Status st = CatchCv("load face cascade " + options.cascade_path,
-                      [&] { loaded = impl->cascade.load(options.cascade_path); });
-  if (!st.ok() || !loaded || impl->cascade.empty()) {
-    return Status::InvalidArgument("face cascade " + options.cascade_path + " could not be loaded" +
-                                   (st.ok() ? "" : ": " + st.message()));
+  CUTROOM_RETURN_IF_ERROR(LoadCascade(impl->cascade, options.cascade_path, "face"));
+  if (options.eye_check_min_side > 0) {
+    CUTROOM_RETURN_IF_ERROR(LoadCascade(impl->eyes, options.eye_cascade_path, "eye"));
   }
   return std::unique_ptr<FaceDetector>(new FaceDetector(std::move(impl)));
 }
@@ -165,6 +201,7 @@ Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame
                                     cv::CASCADE_SCALE_IMAGE, cv::Size(min_side, min_side), cv::Size(),
                                     /*outputRejectLevels=*/true);
     faces = Suppress(GroupWindows(rects, weights, o.min_neighbors), o.min_score);
+    std::erase_if(faces, [&](const Candidate& c) { return !impl_->LooksLikeAFace(work, c.box); });
   }));
   std::vector<FaceBox> out;
   out.reserve(faces.size());

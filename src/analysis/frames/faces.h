@@ -7,10 +7,14 @@
 // score well in the cascade's last stage (min_score), and be at least
 // min_face_fraction of the frame's shorter side, so crowds in the
 // background and texture that happens to look like a face are ignored;
-// of two boxes that largely overlap, the better supported one stays.
-// (The defaults were chosen on broadcast footage, film and photographs:
-// every frontal face there was kept, and most false detections were
-// windows with few neighbours or a margin under 2.) Frames wider than
+// of two boxes that largely overlap, the better supported one stays; and a
+// big box (eye_check_min_side) must show an eye to the eye cascade, which
+// rules out round objects (a glass, a lamp) the face cascade takes for
+// close-ups.
+// (The defaults were chosen on broadcast footage, film, animation and
+// photographs: every upright frontal face there was kept, and the false
+// detections were windows with few neighbours, a margin under 2, or big
+// boxes without eyes.) Frames wider than
 // analysis_width are shrunk first (detection cost grows with the pixels;
 // faces that matter are big); boxes come back in the caller's pixels.
 // Profiles, strongly tilted or sideways and heavily occluded faces are not
@@ -34,6 +38,7 @@ namespace cutroom::analysis {
 
 inline constexpr const char* kDefaultFaceCascade =
     "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+inline constexpr const char* kDefaultEyeCascade = "/usr/share/opencv4/haarcascades/haarcascade_eye.xml";
 
 struct FaceDetectorOptions {
   std::string cascade_path = kDefaultFaceCascade;
@@ -48,6 +53,11 @@ struct FaceDetectorOptions {
   double scale_step = 1.1;
   // Frames wider than this are shrunk before detection.
   int analysis_width = 640;
+  // Faces at least this many analysed pixels wide must show an eye to
+  // eye_cascade_path, and from 1.5 times this wide two eyes (smaller ones
+  // have eyes too small to find); 0 turns the check off.
+  int eye_check_min_side = 80;
+  std::string eye_cascade_path = kDefaultEyeCascade;
 };
 
 struct FaceBox {

@@ -1,5 +1,6 @@
 #include "analysis/frames/ocr.h"
 
+#include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
 #include <tesseract/resultiterator.h>
 
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <mutex>
 
 #include "analysis/frames/cv_frame.h"
 
@@ -184,6 +186,11 @@ Result<std::unique_ptr<OcrEngine>> OcrEngine::Open(const OcrOptions& options) {
   if (options.target_width < 1 || options.target_width > 8192) {
     return Status::InvalidArgument("target_width must be 1..8192");
   }
+  // Leptonica (tesseract's image library) prints to stderr whenever a
+  // layout step finds nothing to do ("box outside rectangle"); those are
+  // not errors of ours, and the setting is process-wide.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { setMsgSeverity(L_SEVERITY_NONE); });
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->api.reset(new tesseract::TessBaseAPI());
