@@ -282,13 +282,14 @@ Status RunFrames(jobs::JobContext& ctx) {
       ctx.Log("error", "could not read the key frames: " + keys.status().message());
       return keys.status().WithContext("video " + video_id);
     }
+    if (keys->empty()) {
+      ctx.Log("error", "the video stream has no key frames with timestamps");
+      return Status::InvalidArgument("video " + video_id + " has no key frames to sample");
+    }
     plan.times = ThinEvenly(*keys, static_cast<size_t>(params.max_frames));
   } else {
     CUTROOM_ASSIGN_OR_RETURN(auto scene_times, SceneTimes(*s.db, video_id));
     plan.times = ThinEvenly(scene_times, static_cast<size_t>(params.max_frames));
-  }
-  if (plan.times.empty()) {
-    return Status::InvalidArgument("video " + video_id + " has no frames to sample (no key frames found)");
   }
   if (params.mode == "interval" && plan.interval_s != params.interval_s) {
     ctx.Log("info", "interval widened so " + std::to_string(params.max_frames) + " frames span the video",
@@ -319,11 +320,13 @@ Status RunFrames(jobs::JobContext& ctx) {
     }
     last_index = frame.index;
     ++sampled;
+    // The OCR decode is wider than the analysis size; otherwise the frame
+    // already is the analysis frame.
     media::VideoFrame small;
     if (frame.width != analysis_w || frame.height != analysis_h) {
       CUTROOM_ASSIGN_OR_RETURN(small, media::ResizeFrame(frame, analysis_w, analysis_h, frame.format));
     } else {
-      small = frame;
+      small = ocr ? frame : std::move(frame);
     }
     CUTROOM_ASSIGN_OR_RETURN(FrameFeatures features, ComputeFrameFeatures(small, previous ? &*previous : nullptr));
     previous = small;
@@ -356,12 +359,12 @@ Status RunFrames(jobs::JobContext& ctx) {
     k.asset.size_bytes = static_cast<int64_t>(jpeg.size());
     k.asset.width = small.width;
     k.asset.height = small.height;
-    k.asset.metadata = {{"ts_s", frame.pts_s}};
+    k.asset.metadata = {{"ts_s", small.pts_s}};
     CUTROOM_RETURN_IF_ERROR(blobs.Put(k.asset.storage_key, jpeg));
     k.row.frame_id = s.ids->Next(kFrameIdPrefix);
     k.row.video_id = video_id;
     k.row.processing_id = ctx.processing_id();
-    k.row.ts_s = frame.pts_s;
+    k.row.ts_s = small.pts_s;
     k.row.asset_id = k.asset.asset_id;
     k.row.width = small.width;
     k.row.height = small.height;

@@ -37,9 +37,12 @@
 namespace cutroom::analysis {
 
 // Frames whose perceptual hashes differ by at most this many bits (of 64)
-// look the same: the same shot with a little noise, compression or
-// movement of a speaker's lips.
-inline constexpr int kNearDuplicateDistance = 4;
+// look the same: the same shot with noise, compression, a speaker's lips
+// and hands moving (1 s apart in broadcast and film footage: 0-5 bits
+// within a steady shot, 7-14 with people walking through it, 20 and more
+// across a cut). Compared with the last kept frame, so a slow change
+// still yields a new frame once it adds up.
+inline constexpr int kNearDuplicateDistance = 6;
 
 struct FramesParams {
   std::string mode = "interval";
