@@ -111,7 +111,7 @@ TEST_P(TruthTalks, EveryCandidateIsWellFormedAndInsideTheSpeech) {
   std::string video = GetParam() == 0 ? talk : testing::TalkVideo(GetParam());
   auto truth = testing::LoadTruth(video + ".truth.json");
   ASSERT_GE(truth.speech.size(), 5u);
-  auto loudness = MeasureLoudness(video);
+  auto loudness = MeasureLoudness(video, 0.1);  // fine enough to check pauses (as the stage does)
   ASSERT_OK(loudness.status());
 
   for (Style style : {Style::kWhisper, Style::kSphinx}) {
@@ -332,6 +332,38 @@ TEST(ClipCandidates, SilenceAroundTheSpeechIsTrimmedToAtMostPadSeconds) {
   ASSERT_EQ(c.size(), 1u);
   EXPECT_NEAR(c[0].start_s, 0.0, kEps);
   EXPECT_NEAR(c[0].end_s, 17.0, kEps);
+}
+
+TEST(ClipCandidates, UnpunctuatedUnitsOnlyOpenOrCloseAClipWhereTheAudioFallsSilent) {
+  // Four recogniser segments, but the audio only pauses between the second
+  // and the third: the other "pauses" are words the recogniser dropped.
+  ClipInputs in;
+  in.transcript = MakeTranscript({{1, 5, "one two three four five"},
+                                  {6, 10, "six seven eight nine ten"},
+                                  {11, 15, "eleven twelve thirteen fourteen"},
+                                  {16, 20, "fifteen sixteen seventeen"}},
+                                 Style::kSphinx);
+  in.duration_s = 22;
+  in.loudness.step_s = 0.1;
+  for (int i = 0; i < 220; ++i) {
+    double t = i * 0.1 + 0.05;
+    bool speech = (t > 0.95 && t < 10.05) || (t > 10.95 && t < 20.05);
+    in.loudness.db.push_back(speech ? -20.0 : -90.0);
+  }
+  auto c = FindClipCandidates(in, ClipOptions{.min_s = 8, .max_s = 20, .target_s = 9, .count = 10,
+                                              .max_overlap = 1.0});
+  ASSERT_FALSE(c.empty());
+  for (const auto& x : c) {
+    EXPECT_TRUE(std::abs(x.speech_start_s - 1) < kEps || std::abs(x.speech_start_s - 11) < kEps) << x.speech_start_s;
+    EXPECT_TRUE(std::abs(x.speech_end_s - 10) < kEps || std::abs(x.speech_end_s - 20) < kEps) << x.speech_end_s;
+  }
+  // Without the audio the recogniser's pauses are all there is.
+  in.loudness = {};
+  auto trusting = FindClipCandidates(in, ClipOptions{.min_s = 8, .max_s = 20, .target_s = 9, .count = 10,
+                                                     .max_overlap = 1.0});
+  EXPECT_TRUE(std::any_of(trusting.begin(), trusting.end(), [](const ClipCandidate& x) {
+    return std::abs(x.speech_start_s - 6) < kEps;
+  }));
 }
 
 TEST(ClipCandidates, ShortMediaGivesNoCandidateUnlessMinSFits) {

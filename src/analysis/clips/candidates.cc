@@ -123,6 +123,7 @@ class Finder {
       std::sort(cuts_.begin(), cuts_.end());
     }
     PrepareLoudness();
+    CheckPauses();
     for (const auto& f : in.faces) faces_.push_back(f);
     std::sort(faces_.begin(), faces_.end(), [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
   }
@@ -175,6 +176,7 @@ class Finder {
     const Sentence& b = split_.sentences[j];
     double ws = a.start_s, we = b.end_s;
     if (ws >= duration_ || we <= ws) return false;
+    if (!quiet_before_[i] || !quiet_after_[j]) return false;
     // The silence on each side: up to the neighbouring word (or the media's ends).
     double prev_end = a.first_word > 0 ? std::min(words[a.first_word - 1].end_s, ws) : 0.0;
     double next_start = b.last_word + 1 < words.size() ? std::max(words[b.last_word + 1].start_s, we) : duration_;
@@ -314,6 +316,44 @@ class Finder {
     w.score = weights > 0 ? sum / weights : 0;
   }
 
+  // Unpunctuated transcripts end their units where the recogniser saw a
+  // pause, and a recogniser that drops a word it could not make out leaves
+  // a "pause" in the middle of speech. When the audio level is known, a
+  // unit may only open or close a clip if the audio in the gap beside it
+  // really falls to the level of silence. Punctuated sentence ends are
+  // trusted as they are (fast speakers run sentences together).
+  void CheckPauses() {
+    const auto& sentences = split_.sentences;
+    const auto& words = split_.words;
+    quiet_before_.assign(sentences.size(), true);
+    quiet_after_.assign(sentences.size(), true);
+    // Any stretch of pad_s + 0.1 s must hold a whole window: a coarser
+    // curve cannot tell and the transcript is trusted.
+    const double reach = o_.pad_s + 0.1;
+    if (split_.punctuated || !has_level_ || in_.loudness.step_s > reach / 2) return;
+    auto quiet = [&](double from, double to) {
+      const auto& db = in_.loudness.db;
+      double step = in_.loudness.step_s;
+      // Windows wholly inside the gap; a gap too short to hold one is no pause.
+      auto first = static_cast<int64_t>(std::ceil(from / step - 1e-9));
+      auto last = static_cast<int64_t>(std::floor(to / step + 1e-9)) - 1;
+      for (int64_t k = std::max<int64_t>(first, 0); k <= last && k < static_cast<int64_t>(db.size()); ++k) {
+        if (db[static_cast<size_t>(k)] <= gate_db_) return true;
+      }
+      return false;
+    };
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      const Sentence& s = sentences[i];
+      double before = s.first_word > 0 ? words[s.first_word - 1].end_s : 0.0;
+      double after = s.last_word + 1 < words.size() ? words[s.last_word + 1].start_s : duration_;
+      // At the very start or end of the media there is nothing to cut into.
+      // The silence must be right beside the word, where the padding goes:
+      // a pause found further away belongs to words the recogniser lost.
+      quiet_before_[i] = s.start_s < in_.loudness.step_s || quiet(std::max(before, s.start_s - reach), s.start_s);
+      quiet_after_[i] = s.end_s > duration_ - in_.loudness.step_s || quiet(s.end_s, std::min(after, s.end_s + reach));
+    }
+  }
+
   void PrepareLoudness() {
     const auto& db = in_.loudness.db;
     if (db.empty() || !(in_.loudness.step_s > 0)) return;
@@ -330,7 +370,8 @@ class Finder {
     // Speech level inside a clip: windows within 20 dB of the talk's level
     // (pauses between sentences would otherwise count against dense clips
     // twice, here and in speech_density).
-    double gate = std::max(kActivityGateDb, reference_db_ - 20.0);
+    gate_db_ = std::max(kActivityGateDb, reference_db_ - 20.0);
+    const double gate = gate_db_;
     active_power_.assign(db.size() + 1, 0);
     active_count_.assign(db.size() + 1, 0);
     for (size_t i = 0; i < db.size(); ++i) {
@@ -456,6 +497,10 @@ class Finder {
   std::vector<ClipFaceSample> faces_;
   bool has_level_ = false;
   double reference_db_ = 0;
+  double gate_db_ = kActivityGateDb;  // at or below: not speech
+  // Per sentence: whether the audio is really quiet just before it starts
+  // and just after it ends (see CheckPauses).
+  std::vector<bool> quiet_before_, quiet_after_;
   std::vector<double> active_power_;
   std::vector<size_t> active_count_;
 };

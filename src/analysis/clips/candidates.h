@@ -32,6 +32,13 @@
 // overlapping another by more than max_overlap of the shorter one, and
 // returned best first.
 //
+// Pauses: units of an unpunctuated transcript end where the recogniser
+// saw a pause; when the loudness curve is known, a clip may only start or
+// end at one where the audio really falls to silence (recognisers drop
+// words they cannot make out and leave false pauses). This needs a curve
+// with steps of at most (pad_s + 0.1) / 2 (the stage measures every 0.1 s);
+// with a coarser one the transcript's pauses are trusted.
+//
 // Short media: when the speech is too short for any window of min_s, there
 // are no candidates (lower min_s, down to 3 s, to clip short videos); the
 // finder never returns a clip outside [min_s, max_s].
@@ -77,7 +84,8 @@ struct ClipInputs {
   // Times at which a new shot begins (the first scene's start excluded);
   // nullopt when scenes were not detected (scene_pace is left out).
   std::optional<std::vector<double>> scene_cuts;
-  // Empty when the media has no audio (loudness is left out).
+  // Empty when the media has no audio (loudness is left out, and pauses
+  // are taken from the transcript alone).
   LoudnessCurve loudness;
   // Empty when frames were not sampled (face_presence is left out).
   std::vector<ClipFaceSample> faces;

@@ -13,6 +13,7 @@ namespace cutroom::analysis {
 namespace {
 
 constexpr ClipOptions kDefaults{};
+constexpr double kLoudnessStepS = 0.1;
 // More frames than any frames run keeps (5000) with room to spare.
 constexpr int64_t kMaxFrames = 20000;
 
@@ -174,7 +175,9 @@ Status RunClips(jobs::JobContext& ctx) {
     CUTROOM_ASSIGN_OR_RETURN(inputs.faces, Faces(*s.db, video_id));
     if (media.storage_key) {
       CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
-      auto loudness = MeasureLoudness(path, 0.5, [&ctx] { return ctx.cancelled(); });
+      // A fine step: besides scoring, the curve tells real pauses from
+      // words the recogniser dropped (candidates.h).
+      auto loudness = MeasureLoudness(path, kLoudnessStepS, [&ctx] { return ctx.cancelled(); });
       if (loudness.ok()) {
         inputs.loudness = std::move(loudness).value();
       } else if (loudness.status().IsCancelled()) {
