@@ -242,6 +242,39 @@ TEST_F(RenderTest, KeepsAudioInSyncWithVideoAcrossJoins) {
   }
 }
 
+TEST_F(RenderTest, KeepsSyncAcrossJumpCutsCloseTogether) {
+  // Gaps of 50 ms: decoding simply goes on from one range to the next
+  // instead of seeking. Flashes at 1 s and 3 s land at 0.28 + 0.05 = 0.33 s
+  // and 0.28 + 0.55 + 0.2 + 0.05 = 1.08 s.
+  const std::vector<TimeRange> ranges = {{0.62, 0.9}, {0.95, 1.5}, {2.7, 2.9}, {2.95, 3.5}};
+  auto result = Render(Spec(Source("marker.mp4"), ranges), Out("cuts.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(result->duration_s, 1.58, 1e-3);
+  const auto frames = DecodeAll(Out("cuts.mp4"), media::PixelFormat::kGray8);
+  auto audio = media::ReadAudio16kMono(Out("cuts.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 1.58, 0.03);
+  for (double expected : {0.33, 1.08}) {
+    const double flash = FlashAt(frames, expected - 0.2);
+    EXPECT_NEAR(flash, expected, 0.005) << "flash near " << expected;
+    EXPECT_NEAR(BeepAt(*audio, expected - 0.2), expected, kFrame) << "beep near " << expected;
+  }
+  // Each range starts with the picture on screen at its source start.
+  const auto small = TestMedia("small.mp4");
+  const std::vector<TimeRange> moving = {{0.5, 0.9}, {1.02, 1.4}, {1.5, 2.2}};
+  ASSERT_OK(Render(Spec(small, moving), Out("moving.mp4")).status());
+  const auto source = DecodeAll(small, media::PixelFormat::kGray8);
+  const auto rendered = DecodeAll(Out("moving.mp4"), media::PixelFormat::kGray8);
+  double out = 0;
+  for (const TimeRange& r : moving) {
+    const int right = Differing(At(rendered, out + 0.001), At(source, r.start_s), 0, 0, 320, 180, 48);
+    const int wrong = Differing(At(rendered, out + 0.001), At(source, r.start_s + 2 * kFrame), 0, 0, 320, 180, 48);
+    EXPECT_LT(right, 200) << "range at " << r.start_s;
+    EXPECT_GT(wrong, right + 200) << "range at " << r.start_s;
+    out += r.end_s - r.start_s;
+  }
+}
+
 TEST_F(RenderTest, BurnsCaptionsInOnlyWhileAWordIsOn) {
   CaptionStyle style = DefaultCaptionStyle(320, 180);
   style.size = 40;

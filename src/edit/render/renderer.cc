@@ -19,14 +19,17 @@ extern "C" {
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cmath>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 #include "media/av_util.h"
 
@@ -103,6 +106,10 @@ constexpr double kMaxQueuedAudioS = kMaxInterleaveS + 2;
 // before ended is taken as contiguous (timestamps rounded by the container).
 constexpr double kAudioJitterS = 0.002;
 constexpr int kMaxConsecutiveDecodeErrors = 48;
+// Filtered frames waiting for the encoder thread: enough to ride out x264's
+// uneven pace (its lookahead takes several frames before it returns any),
+// few enough that memory stays small at 4096x4096.
+constexpr size_t kEncodeQueueFrames = 8;
 constexpr double kLetterboxTolerance = 0.01;
 constexpr int kAudiogramWidth = 1280, kAudiogramHeight = 720;
 constexpr double kAudiogramFps = 25;
@@ -303,6 +310,7 @@ class Renderer {
   Renderer(const RenderSpec& spec, const RenderProgress& progress, const RenderCancelled& cancelled)
       : spec_(spec), progress_(progress), cancelled_(cancelled) {}
   ~Renderer() {
+    StopEncoder();
     av_channel_layout_uninit(&out_layout_);
     av_channel_layout_uninit(&swr_in_layout_);
   }
@@ -349,9 +357,15 @@ class Renderer {
   Status BuildPictureGraph(const AVFrame* f);
   Status BuildAudiogramGraph();
   Status DrainGraph();
+  Status FinishVideo();
+  // The encoder thread.
+  void StartEncoder();
+  void StopEncoder();
+  Status Enqueue(FramePtr f);
+  void EncodeLoop();
   Status EncodeVideo(FramePtr f);
   Status SendVideo(AVFrame* f);
-  Status FinishVideo();
+  Status EndVideoStream();
 
   // Audio.
   int64_t AudioSample(const AVFrame* f);
@@ -415,8 +429,24 @@ class Renderer {
   AVFilterContext* sink_ = nullptr;
   int graph_w_ = 0, graph_h_ = 0, graph_format_ = -1;  // the decoded frames the graph takes
   int graph_crop_w_ = 0, graph_crop_h_ = 0;             // the crop on them
-  FramePtr enc_held_;                  // held back until the next frame tells its duration
+  std::mutex mux_mu_;  // the muxer takes audio packets here and video packets on the encoder thread
+
+  // Video encoding runs on a thread of its own, fed filtered frames
+  // through a short queue: decoding and filtering the next frames overlaps
+  // the calls into x264, which otherwise leave its worker threads idle
+  // while the caller prepares the next picture.
+  std::thread encoder_;
+  std::mutex encode_mu_;
+  std::condition_variable encode_cv_;
+  std::deque<FramePtr> encode_queue_;  // guarded by encode_mu_, as are the next four
+  bool encode_closed_ = false;         // no more frames will come
+  bool encode_abort_ = false;          // stop without finishing the stream
+  bool encode_exited_ = false;
+  Status encode_status_;
+  // Used by the encoder thread only (read by Run once it has exited).
+  FramePtr enc_held_;                     // held back until the next frame tells its duration
   std::map<int64_t, int64_t> durations_;  // encoder pts -> duration
+  PacketPtr vpkt_;
   int64_t video_packets_ = 0;
   int64_t video_end_ = 0;  // encoder time base
   PacketPtr pkt_;
@@ -444,6 +474,9 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
   CUTROOM_ASSIGN_OR_RETURN(temp_, TempOutput::Create(output_path));
   CUTROOM_RETURN_IF_ERROR(OpenOutput(temp_->path()));
   PlanTimeline();
+  vpkt_.reset(av_packet_alloc());
+  if (!vpkt_) return Status::ResourceExhausted("out of memory");
+  StartEncoder();
 
   bool continuing = false;
   for (size_t k = 0; k < spec_.ranges.size(); ++k) {
@@ -752,6 +785,7 @@ Status Renderer::OpenAudioEncoder() {
 Status Renderer::WritePacket(AVPacket* pkt, const AVCodecContext* enc, AVStream* st) {
   pkt->stream_index = st->index;
   av_packet_rescale_ts(pkt, enc->time_base, st->time_base);
+  std::lock_guard lock(mux_mu_);
   int rc = av_interleaved_write_frame(out_.get(), pkt);
   if (rc < 0) return Status::IOError("render: cannot write the output: " + AvError(rc, "mux").message());
   return Status::Ok();
@@ -924,7 +958,9 @@ Status Renderer::RenderRange(size_t k, bool seek, bool continue_next) {
       if (done && continue_next && !in->broken) {
         // Decoding ahead for the next range, within bounds.
         const bool full = in == &video_ ? in->queue.size() >= kMaxQueuedVideoFrames
-                                        : in->queue.size() * 1024.0 / in_rate_ > kMaxQueuedAudioS;
+                                        : !in->queue.empty() && static_cast<double>(in->queue.size()) *
+                                                                        in->queue.front()->nb_samples / in_rate_ >
+                                                                    kMaxQueuedAudioS;
         decode = !full;
         if (full) in->broken = true;
       } else if (done) {
@@ -1191,8 +1227,59 @@ Status Renderer::DrainGraph() {
       return Status::Internal("render: the filters made " + Size(f->width, f->height) + " pictures");
     }
     f->pts = av_rescale_q(f->pts, tb, venc_->time_base);
-    CUTROOM_RETURN_IF_ERROR(EncodeVideo(std::move(f)));
+    CUTROOM_RETURN_IF_ERROR(Enqueue(std::move(f)));
   }
+}
+
+void Renderer::StartEncoder() {
+  encoder_ = std::thread([this] { EncodeLoop(); });
+}
+
+void Renderer::StopEncoder() {
+  if (!encoder_.joinable()) return;
+  {
+    std::lock_guard lock(encode_mu_);
+    encode_closed_ = true;
+    encode_abort_ = true;
+  }
+  encode_cv_.notify_all();
+  encoder_.join();
+}
+
+Status Renderer::Enqueue(FramePtr f) {
+  std::unique_lock lock(encode_mu_);
+  encode_cv_.wait(lock, [&] { return encode_queue_.size() < kEncodeQueueFrames || encode_exited_; });
+  if (encode_exited_) return encode_status_.ok() ? Status::Internal("render: the video encoder stopped") : encode_status_;
+  encode_queue_.push_back(std::move(f));
+  lock.unlock();
+  encode_cv_.notify_all();
+  return Status::Ok();
+}
+
+void Renderer::EncodeLoop() {
+  Status st;
+  bool abort = false;
+  while (st.ok()) {
+    FramePtr f;
+    {
+      std::unique_lock lock(encode_mu_);
+      encode_cv_.wait(lock, [&] { return !encode_queue_.empty() || encode_closed_; });
+      abort = encode_abort_;
+      if (abort || encode_queue_.empty()) break;
+      f = std::move(encode_queue_.front());
+      encode_queue_.pop_front();
+    }
+    encode_cv_.notify_all();
+    st = EncodeVideo(std::move(f));
+  }
+  if (st.ok() && !abort) st = EndVideoStream();
+  {
+    std::lock_guard lock(encode_mu_);
+    encode_status_ = st;
+    encode_exited_ = true;
+    encode_queue_.clear();
+  }
+  encode_cv_.notify_all();
 }
 
 // Frames go to the encoder one late: a frame's duration is known when the
@@ -1212,18 +1299,31 @@ Status Renderer::SendVideo(AVFrame* f) {
   if (f) f->pict_type = AV_PICTURE_TYPE_NONE;
   int rc = avcodec_send_frame(venc_.get(), f);
   if (rc < 0) return AvError(rc, "encode video");
-  while ((rc = avcodec_receive_packet(venc_.get(), pkt_.get())) == 0) {
-    auto it = durations_.find(pkt_->pts);
+  AVPacket* pkt = vpkt_.get();
+  while ((rc = avcodec_receive_packet(venc_.get(), pkt)) == 0) {
+    auto it = durations_.find(pkt->pts);
     if (it != durations_.end()) {
-      pkt_->duration = it->second;
+      pkt->duration = it->second;
       durations_.erase(it);
     }
-    video_end_ = std::max(video_end_, pkt_->pts + pkt_->duration);
+    video_end_ = std::max(video_end_, pkt->pts + pkt->duration);
     ++video_packets_;
-    CUTROOM_RETURN_IF_ERROR(WritePacket(pkt_.get(), venc_.get(), vst_));
+    CUTROOM_RETURN_IF_ERROR(WritePacket(pkt, venc_.get(), vst_));
   }
   if (rc != AVERROR(EAGAIN) && rc != AVERROR_EOF) return AvError(rc, "encode video");
   return Status::Ok();
+}
+
+// On the encoder thread, after the last frame: the held frame lasts to the
+// end of the ranges, then the encoder is drained.
+Status Renderer::EndVideoStream() {
+  if (enc_held_) {
+    const int64_t end = av_rescale_q(total_ticks_, tl_, venc_->time_base);
+    durations_[enc_held_->pts] = std::max<int64_t>(1, end - enc_held_->pts);
+    CUTROOM_RETURN_IF_ERROR(SendVideo(enc_held_.get()));
+    enc_held_.reset();
+  }
+  return SendVideo(nullptr);
 }
 
 Status Renderer::FinishVideo() {
@@ -1231,13 +1331,13 @@ Status Renderer::FinishVideo() {
   int rc = av_buffersrc_close(src_, total_ticks_, AV_BUFFERSRC_FLAG_PUSH);
   if (rc < 0) return AvError(rc, "end the video filters");
   CUTROOM_RETURN_IF_ERROR(DrainGraph());
-  if (enc_held_) {
-    const int64_t end = av_rescale_q(total_ticks_, tl_, venc_->time_base);
-    durations_[enc_held_->pts] = std::max<int64_t>(1, end - enc_held_->pts);
-    CUTROOM_RETURN_IF_ERROR(SendVideo(enc_held_.get()));
-    enc_held_.reset();
+  {
+    std::lock_guard lock(encode_mu_);
+    encode_closed_ = true;
   }
-  CUTROOM_RETURN_IF_ERROR(SendVideo(nullptr));
+  encode_cv_.notify_all();
+  encoder_.join();
+  CUTROOM_RETURN_IF_ERROR(encode_status_);
   if (video_packets_ == 0) return Status::InvalidArgument("render: no video frame in the ranges of " + spec_.source_path);
   return Status::Ok();
 }

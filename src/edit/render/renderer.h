@@ -31,9 +31,11 @@
 // renamed over output_path only when complete; on any failure or
 // cancellation nothing is left behind.
 //
-// Thread-safety: Render is reentrant; it runs on the calling thread plus
-// the decoder's and x264's worker threads. progress and cancelled are
-// called on the calling thread.
+// Thread-safety: Render is reentrant. It decodes and filters on the
+// calling thread and feeds the video encoder from a second thread of its
+// own (so that preparing the next pictures overlaps encoding), besides the
+// decoder's, libavfilter's and x264's worker threads. progress and
+// cancelled are called on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -42,15 +44,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "edit/reframe/crop_key.h"  // CropKey: output time, top-left corner in source display pixels
 #include "edit/render/time_range.h"
 
 namespace cutroom::edit {
-
-struct CropKey {
-  double t_s = 0;  // output time
-  int x = 0;       // top-left corner of the crop, in source display pixels
-  int y = 0;
-};
 
 struct RenderSpec {
   std::string source_path;
