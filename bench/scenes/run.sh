@@ -25,6 +25,8 @@
 #   THRESHOLD=auto scdet threshold; auto: the best F1 of SWEEP on this file
 #                  (ties: the one nearest scdet's default 10)
 #   SWEEP="3 5 7 10 15 20 30"  thresholds tried for auto
+#   CR_SWEEP="12 24"  untimed scenes_bench runs at these content thresholds,
+#                  for comparison with the timed run at the default (18)
 #   REPEAT=3       timed runs of each command; the median counts
 #   TARGET=2.0     ffmpeg seconds / cutroom seconds to reach
 #   PROFILE=1      also time scenes_bench's decode-only, decode+shrink and
@@ -47,6 +49,7 @@ THREADS=${THREADS:-2}
 CPUS=${CPUS-0,1}
 THRESHOLD=${THRESHOLD:-auto}
 SWEEP=${SWEEP:-3 5 7 10 15 20 30}
+CR_SWEEP=${CR_SWEEP-12 24}
 REPEAT=${REPEAT:-3}
 TARGET=${TARGET:-2.0}
 PROFILE=${PROFILE:-1}
@@ -165,6 +168,16 @@ for t in $SWEEP; do
 done
 [[ $THRESHOLD == auto ]] && THRESHOLD=$best_t
 
+cr_sweep_lines=()
+for t in $CR_SWEEP; do
+  log "scenes_bench at threshold $t (untimed)"
+  "$SCENES_BENCH" "$src" --threads "$THREADS" --threshold "$t" >"$WORK/cr-sweep-$t.json" || die "scenes_bench failed"
+  s=$(score cutroom "$WORK/cr-sweep-$t.json")
+  cr_sweep_lines+=("$(printf 'T=%-4s P=%.3f R=%.3f F1=%.3f  (%s found, missed frames: %s; extra: %s)' "$t" \
+    "$(field "$s" precision)" "$(field "$s" recall)" "$(field "$s" f1)" "$(field "$s" detections)" \
+    "$(field "$s" missed_frames)" "$(field "$s" extra_frames)")")
+done
+
 # --- timed runs ---------------------------------------------------------------------
 # The CPUs the runs are pinned to (all when CPUS is empty), to tell how much
 # CPU time other processes took on them during each run.
@@ -257,6 +270,10 @@ echo
 echo "scdet thresholds tried (one untimed run at 0, filtered):"
 for l in "${sweep_lines[@]}"; do echo "  $l"; done
 echo "  used: T=$THRESHOLD$([[ $THRESHOLD == "$best_t" ]] && echo " (best F1; ties: nearest the default 10)")"
+if ((${#cr_sweep_lines[@]})); then
+  echo "scenes_bench content thresholds, untimed (the timed run uses the default, 18):"
+  for l in "${cr_sweep_lines[@]}"; do echo "  $l"; done
+fi
 echo
 printf '%-36s %8s %8s %7s %6s %5s %4s %4s %4s %6s %6s %6s  %s\n' tool seconds cpu_s others MiB found TP FP FN prec recall F1 \
   "every run: wall/others (s)"
@@ -273,6 +290,8 @@ echo "  ffmpeg missed frames: $(field "$ff_score" missed_frames); extra: $(field
 echo "  cutroom missed frames: $(field "$cr_score" missed_frames); extra: $(field "$cr_score" extra_frames)"
 echo
 echo "speed-up ffmpeg / cutroom: ${ratio}x${mark} (target >= ${TARGET}x; $f1_note)"
+echo "per round, ffmpeg / cutroom wall: $(paste -d' ' "$WORK/scdet.times" "$WORK/cutroom.times" |
+  awk '{ printf "%s%.2fx", sep, $1 / $5; sep = " " }') (both run back to back in each round)"
 echo "CPU time ffmpeg / cutroom: $(awk -v f="$(median 2 scdet)" -v c="$(median 2 cutroom)" 'BEGIN { printf "%.2f", f / c }')x (user+sys; less sensitive to other load than wall time)"
 echo "(seconds, cpu_s, others: medians; others = CPU seconds other processes used on the measured CPUs during the run)"
 echo "(* = target missed; ffmpeg: $(scdet_cmd "$THRESHOLD" | sed "s|$src|F|"); cutroom: scenes_bench F --threads $THREADS)"
