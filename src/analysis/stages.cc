@@ -1,11 +1,13 @@
 #include "analysis/stages.h"
 
 #include "ai/chat_client.h"
+#include "analysis/clips/clips_stage.h"
 #include "analysis/frames/frames_stage.h"
 #include "analysis/scenes/scene_detection.h"
 #include "analysis/scenes/scenes_stage.h"
 #include "analysis/thumbnails_stage.h"
 #include "analysis/transcription_stage.h"
+#include "edit/edit_jobs.h"
 
 namespace cutroom::analysis {
 
@@ -16,6 +18,9 @@ void RegisterStages(jobs::WorkerPool& pool) {
   pool.Register("transcription", RunTranscription, 1);
   pool.Register("scenes", RunScenes, 1);
   pool.Register("frames", RunFrames, 1);
+  pool.Register("clips", RunClips, 1);
+  // x264 and the decoder take every core: one render at a time.
+  pool.Register("render", edit::RunRender, 1);
 }
 
 Status ValidateStageParams(const std::string& stage, const nlohmann::json& params, const Config& config,
@@ -33,10 +38,14 @@ Status ValidateStageParams(const std::string& stage, const nlohmann::json& param
     }
   } else if (stage == "transcription") {
     return ValidateTranscriptionParams(p, config);
+  } else if (stage == "clips") {
+    CUTROOM_RETURN_IF_ERROR(ValidateClipsParams(p));
+    describe = p.value("llm", false);
   }
   if (describe && !ai::ChatClient::Configured(config)) {
     return Status::FailedPrecondition(
-        "llm_not_configured: describe needs an OpenAI-compatible LLM; set llm.base_url and llm.model "
+        "llm_not_configured: " + std::string(stage == "clips" ? "llm" : "describe") +
+        " needs an OpenAI-compatible LLM; set llm.base_url and llm.model "
         "(and llm.api_key_env for hosted services)");
   }
   return Status::Ok();

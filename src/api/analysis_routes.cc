@@ -4,6 +4,7 @@
 #include "analysis/thumbnails_stage.h"
 #include "analysis/transcribe/subtitles.h"
 #include "analysis/transcribe/transcript_store.h"
+#include "api/dto.h"
 #include "api/server.h"
 #include "db/tables.h"
 
@@ -13,9 +14,7 @@ namespace {
 Status RequireOwned(db::Database& db, Env* env, IdGenerator* ids, const std::string& video_id,
                     const std::string& owner) {
   db::Repositories repos(db, env, ids);
-  auto media = repos.media.Get(video_id);
-  if (!media.ok() || media->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
-  return Status::Ok();
+  return OwnedMedia(repos, video_id, owner).status();
 }
 
 nlohmann::json TranscriptJson(const std::string& video_id, const analysis::StoredTranscript& t) {

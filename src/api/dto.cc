@@ -61,4 +61,10 @@ nlohmann::json JobJson(const db::JobRow& j) {
   };
 }
 
+Result<db::MediaRow> OwnedMedia(db::Repositories& repos, const std::string& video_id, const std::string& owner) {
+  auto media = repos.media.Get(video_id);
+  if (!media.ok() || media->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
+  return media;
+}
+
 }  // namespace cutroom::api

@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/result.h"
 #include "db/rows.h"
+#include "db/tables.h"
 
 namespace cutroom::api {
 
@@ -12,5 +14,9 @@ nlohmann::json VideoJson(const db::MediaRow& m);
 
 // The job object.
 nlohmann::json JobJson(const db::JobRow& j);
+
+// The media row when `owner` may see it; otherwise NotFound, the same
+// answer as for a video that does not exist (ids of others leak nothing).
+Result<db::MediaRow> OwnedMedia(db::Repositories& repos, const std::string& video_id, const std::string& owner);
 
 }  // namespace cutroom::api

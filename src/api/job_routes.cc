@@ -22,9 +22,7 @@ Result<db::JobRow> OwnedJob(db::Repositories& repos, const std::string& job_id, 
 }
 
 Status RequireOwnedMedia(db::Repositories& repos, const std::string& video_id, const std::string& owner) {
-  auto media = repos.media.Get(video_id);
-  if (!media.ok() || media->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
-  return Status::Ok();
+  return OwnedMedia(repos, video_id, owner).status();
 }
 
 uint64_t ContentLengthOf(const httplib::Request& req) {
@@ -249,19 +247,8 @@ void ApiServer::RegisterAssetRoutes() {
                           {"url", "/api/videos/" + a.video_id + "/assets/" + a.asset_id},
                           {"created_at", a.created_at}};
   };
-  // Streams a blob with HTTP Range support (the library slices ranges).
-  auto stream_blob = [this](RequestContext& ctx, const std::string& key, const std::string& mime) -> Status {
-    auto reader = deps_.blobs->OpenReader(key);
-    if (!reader.ok()) return reader.status();
-    std::shared_ptr<storage::BlobReader> r(std::move(reader).value());
-    ctx.res.set_header("Cache-Control", "private, max-age=3600");
-    ctx.res.set_content_provider(r->size(), mime, [r](size_t offset, size_t length, httplib::DataSink& sink) {
-      std::vector<char> buf(std::min<size_t>(length, 256 * 1024));
-      auto n = r->ReadAt(offset, buf.data(), buf.size());
-      if (!n.ok() || *n == 0) return false;
-      return sink.write(buf.data(), *n);
-    });
-    return Status::Ok();
+  auto stream_blob = [this](RequestContext& ctx, const std::string& key, const std::string& mime) {
+    return StreamBlob(ctx, key, mime);
   };
 
   router_.Add({"GET", "/api/videos/{video_id}/assets", "Derived files of a video (thumbnails, sprites, ...)",
@@ -314,6 +301,20 @@ void ApiServer::RegisterAssetRoutes() {
                  }
                  return stream_blob(ctx, *media->storage_key, media->mime_type.value_or("application/octet-stream"));
                }});
+}
+
+Status ApiServer::StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime) {
+  auto reader = deps_.blobs->OpenReader(key);
+  if (!reader.ok()) return reader.status();
+  std::shared_ptr<storage::BlobReader> r(std::move(reader).value());
+  ctx.res.set_header("Cache-Control", "private, max-age=3600");
+  ctx.res.set_content_provider(r->size(), mime, [r](size_t offset, size_t length, httplib::DataSink& sink) {
+    std::vector<char> buf(std::min<size_t>(length, 256 * 1024));
+    auto n = r->ReadAt(offset, buf.data(), buf.size());
+    if (!n.ok() || *n == 0) return false;
+    return sink.write(buf.data(), *n);
+  });
+  return Status::Ok();
 }
 
 }  // namespace cutroom::api

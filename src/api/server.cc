@@ -151,6 +151,7 @@ void ApiServer::RegisterRoutes() {
   RegisterJobRoutes();
   RegisterAssetRoutes();
   RegisterAnalysisRoutes();
+  RegisterClipRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {

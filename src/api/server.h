@@ -59,6 +59,9 @@ class ApiServer {
   void RegisterJobRoutes();
   void RegisterAssetRoutes();
   void RegisterAnalysisRoutes();
+  void RegisterClipRoutes();
+  // Streams a blob with HTTP Range support (the library slices ranges).
+  Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.
   void OnMediaReady(const db::MediaRow& media);
   Result<std::string> Authenticate(const httplib::Request& req);

@@ -9,18 +9,6 @@
 #include "db/tables.h"
 
 namespace cutroom::api {
-namespace {
-
-// The media row if it exists and belongs to owner; NotFound otherwise (the
-// same answer either way, so ids of other owners reveal nothing).
-Result<db::MediaRow> OwnedMedia(db::Repositories& repos, const std::string& video_id, const std::string& owner) {
-  auto row = repos.media.Get(video_id);
-  if (!row.ok() || row->owner_id != owner) return Status::NotFound("video " + video_id + " does not exist");
-  return row;
-}
-
-}  // namespace
-
 void ApiServer::RegisterVideoRoutes() {
   router_.Add({"GET", "/api/videos", "List videos (paged; filter by status and media_type)", RouteAuth::kOwner,
                [this](RequestContext& ctx) -> Status {

@@ -12,7 +12,7 @@ const std::vector<Stage>& PipelineStages() {
       // Frames may sample one per scene, so they wait for the scenes.
       {"frames", "frames", {}, {"scenes"}, true, true, ""},
       {"transcription", "transcription", {}, {}, false, true, ""},
-      {"clips", "clips", {"transcription"}, {"scenes", "frames"}, false, false, "clip candidates land with the clips issue"},
+      {"clips", "clips", {"transcription"}, {"scenes", "frames"}, false, true, ""},
       {"retention", "retention", {"transcription"}, {}, false, false, "retention analysis has not landed yet"},
   };
   return kStages;

@@ -1,0 +1,449 @@
+#include "edit/edit_jobs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "analysis/frames/faces.h"
+#include "analysis/transcribe/transcript_store.h"
+#include "db/tables.h"
+#include "edit/reframe/crop_path.h"
+#include "edit/render/ass_captions.h"
+#include "edit/render/renderer.h"
+#include "media/decoder.h"
+
+namespace cutroom::edit {
+namespace {
+
+constexpr int kMaxSide = 4096;
+constexpr int kMinSide = 16;
+// Face samples per second of output, and at most this many per edit.
+constexpr double kFaceSampleRate = 3.0;
+constexpr int kMaxFaceSamples = 900;
+constexpr int kFaceAnalysisWidth = 640;
+
+struct AspectInfo {
+  const char* name;
+  int num, den;      // width : height
+  int std_w, std_h;  // the standard output size
+};
+constexpr AspectInfo kAspects[] = {{"9:16", 9, 16, 720, 1280}, {"1:1", 1, 1, 720, 720}, {"16:9", 16, 9, 1280, 720}};
+
+int Even(double v) { return std::max(2, static_cast<int>(std::floor(v / 2.0)) * 2); }
+
+struct Size {
+  int w = 0, h = 0;
+};
+
+// media.width/height are the display size (probe applies rotation and
+// sample aspect ratio), the space crops are given in.
+Size DisplaySize(const db::MediaRow& m) {
+  return {static_cast<int>(m.width.value_or(0)), static_cast<int>(m.height.value_or(0))};
+}
+
+Result<double> Number(const nlohmann::json& v, const std::string& what) {
+  if (!v.is_number()) return Status::InvalidArgument(what + " must be a number");
+  double d = v.get<double>();
+  if (!std::isfinite(d)) return Status::InvalidArgument(what + " must be finite");
+  return d;
+}
+
+Result<nlohmann::json> ParseRanges(const nlohmann::json& request, const db::MediaRow& media,
+                                   const std::optional<db::ClipCandidateRow>& clip) {
+  const double duration = media.duration_s.value_or(0);
+  if (duration <= 0) return Status::InvalidArgument("video " + media.video_id + " has no known duration");
+  nlohmann::json raw;
+  if (clip) {
+    if (request.contains("ranges")) return Status::InvalidArgument("give clip_id or ranges, not both");
+    raw = nlohmann::json::array({nlohmann::json::array({clip->start_s, clip->end_s})});
+  } else {
+    if (!request.contains("ranges")) return Status::InvalidArgument("give clip_id or ranges ([[start_s, end_s], ...])");
+    raw = request["ranges"];
+  }
+  if (!raw.is_array() || raw.empty() || raw.size() > kMaxRanges) {
+    return Status::InvalidArgument("ranges must be a list of 1 to " + std::to_string(kMaxRanges) +
+                                   " [start_s, end_s] pairs");
+  }
+  nlohmann::json out = nlohmann::json::array();
+  double total = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto& r = raw[i];
+    std::string what = "ranges[" + std::to_string(i) + "]";
+    nlohmann::json a, b;
+    if (r.is_array() && r.size() == 2) {
+      a = r[0];
+      b = r[1];
+    } else if (r.is_object() && r.contains("start_s") && r.contains("end_s")) {
+      a = r["start_s"];
+      b = r["end_s"];
+    } else {
+      return Status::InvalidArgument(what + " must be [start_s, end_s]");
+    }
+    CUTROOM_ASSIGN_OR_RETURN(double start, Number(a, what + " start"));
+    CUTROOM_ASSIGN_OR_RETURN(double end, Number(b, what + " end"));
+    if (start < 0) return Status::InvalidArgument(what + " starts before the media (" + std::to_string(start) + " s)");
+    if (end <= start) return Status::InvalidArgument(what + " is empty or reversed (end must be after start)");
+    // A range may end a frame past the end (rounding); further is a mistake.
+    if (end > duration + 0.05) {
+      return Status::InvalidArgument(what + " ends at " + std::to_string(end) + " s, after the end of the media (" +
+                                     std::to_string(duration) + " s)");
+    }
+    end = std::min(end, duration);
+    if (end - start < 0.1) return Status::InvalidArgument(what + " is shorter than 0.1 s");
+    total += end - start;
+    out.push_back({start, end});
+  }
+  if (total > kMaxEditSeconds) {
+    return Status::InvalidArgument("the ranges add up to " + std::to_string(total) + " s; at most " +
+                                   std::to_string(static_cast<int>(kMaxEditSeconds)) + " s");
+  }
+  return out;
+}
+
+std::string StringField(const nlohmann::json& request, const char* key, const std::string& fallback) {
+  if (!request.contains(key) || request[key].is_null()) return fallback;
+  return request[key].is_string() ? request[key].get<std::string>() : std::string("\x01");  // rejected below
+}
+
+}  // namespace
+
+Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::MediaRow& media,
+                                     const std::optional<db::ClipCandidateRow>& clip, bool has_transcript) {
+  if (!request.is_object()) return Status::InvalidArgument("the edit request must be a JSON object");
+  static const char* const kKnown[] = {"video_id", "clip_id", "ranges", "aspect", "reframe", "captions", "output"};
+  for (const auto& [key, value] : request.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return Status::InvalidArgument("unknown field '" + key +
+                                     "' (video_id, clip_id, ranges, aspect, reframe, captions, output)");
+    }
+  }
+  nlohmann::json spec;
+  nlohmann::json notes = nlohmann::json::array();
+  CUTROOM_ASSIGN_OR_RETURN(spec["ranges"], ParseRanges(request, media, clip));
+  const bool has_video = media.media_type.value_or("video") != "audio";
+  const bool has_audio = media.audio_codec.has_value();
+
+  std::string aspect = StringField(request, "aspect", "9:16");
+  const AspectInfo* info = nullptr;
+  for (const auto& a : kAspects) {
+    if (aspect == a.name) info = &a;
+  }
+  if (!info && aspect != "source") return Status::InvalidArgument("aspect must be 9:16, 1:1, 16:9 or source");
+  std::string reframe = StringField(request, "reframe", "face");
+  if (reframe != "face" && reframe != "center") return Status::InvalidArgument("reframe must be face or center");
+  spec["aspect"] = aspect;
+  spec["reframe"] = reframe;
+
+  // The crop: the widest window of the aspect inside the picture.
+  Size src = DisplaySize(media);
+  spec["crop"] = nullptr;
+  Size frame = src;
+  if (has_video && info && src.w > 0 && src.h > 0) {
+    double a = static_cast<double>(info->num) / info->den;
+    Size crop;
+    if (static_cast<double>(src.w) / src.h > a) {
+      crop = {Even(src.h * a), Even(src.h)};
+    } else {
+      crop = {Even(src.w), Even(src.w / a)};
+    }
+    crop.w = std::min(crop.w, src.w - src.w % 2);
+    crop.h = std::min(crop.h, src.h - src.h % 2);
+    if (std::abs(crop.w - src.w) > 2 || std::abs(crop.h - src.h) > 2) {
+      spec["crop"] = {{"width", crop.w}, {"height", crop.h}};
+      frame = crop;
+    }
+  }
+  if (!has_video) notes.push_back("audio only: the clip is an audiogram (waveform) at the requested aspect");
+  if (has_video && spec["crop"].is_null()) spec["reframe"] = "center";
+
+  // Output: given, or the aspect's standard size without enlarging.
+  nlohmann::json output = request.value("output", nlohmann::json::object());
+  if (!output.is_object()) return Status::InvalidArgument("output must be an object");
+  for (const auto& [key, value] : output.items()) {
+    if (key != "width" && key != "height" && key != "crf" && key != "fps" && key != "preset") {
+      return Status::InvalidArgument("unknown output field '" + key + "' (width, height, crf, fps, preset)");
+    }
+  }
+  int out_w = 0, out_h = 0;
+  if (output.contains("width") || output.contains("height")) {
+    if (!output.contains("width") || !output.contains("height") || !output["width"].is_number_integer() ||
+        !output["height"].is_number_integer()) {
+      return Status::InvalidArgument("output.width and output.height go together, as integers");
+    }
+    out_w = output["width"].get<int>();
+    out_h = output["height"].get<int>();
+    if (out_w < kMinSide || out_h < kMinSide || out_w > kMaxSide || out_h > kMaxSide || out_w % 2 || out_h % 2) {
+      return Status::InvalidArgument("output size must be even numbers from 16 to 4096, got " +
+                                     std::to_string(out_w) + "x" + std::to_string(out_h));
+    }
+  } else {
+    Size std_size = info ? Size{info->std_w, info->std_h} : frame;
+    if (!info) {
+      double shrink = std::min(1.0, 1920.0 / std::max(1, std::max(frame.w, frame.h)));
+      std_size = {Even(frame.w * shrink), Even(frame.h * shrink)};
+    }
+    double scale = (has_video && frame.h > 0) ? std::min(1.0, static_cast<double>(frame.h) / std_size.h) : 1.0;
+    out_w = std::max(kMinSide, Even(std_size.w * scale));
+    out_h = std::max(kMinSide, Even(std_size.h * scale));
+  }
+  int crf = 20;
+  if (output.contains("crf")) {
+    if (!output["crf"].is_number_integer() || output["crf"].get<int>() < 0 || output["crf"].get<int>() > 51) {
+      return Status::InvalidArgument("output.crf must be an integer from 0 to 51");
+    }
+    crf = output["crf"].get<int>();
+  }
+  double fps = 0;
+  if (output.contains("fps")) {
+    CUTROOM_ASSIGN_OR_RETURN(fps, Number(output["fps"], "output.fps"));
+    if (fps < 0 || fps > 120) return Status::InvalidArgument("output.fps must be 0 (the source's) to 120");
+  }
+  std::string preset = output.value("preset", std::string("veryfast"));
+  static const char* const kPresets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                         "medium",    "slow",      "slower",   "veryslow"};
+  if (std::find(std::begin(kPresets), std::end(kPresets), preset) == std::end(kPresets)) {
+    return Status::InvalidArgument("output.preset must be an x264 preset (ultrafast ... veryslow)");
+  }
+  spec["output"] = {{"width", out_w}, {"height", out_h}, {"crf", crf}, {"fps", fps}, {"preset", preset}};
+
+  // Captions: on unless false; the style is checked now.
+  nlohmann::json captions = request.contains("captions") ? request["captions"] : nlohmann::json::object();
+  if (captions.is_boolean()) captions = captions.get<bool>() ? nlohmann::json::object() : nlohmann::json(false);
+  if (!captions.is_object() && !(captions.is_boolean() && !captions.get<bool>())) {
+    return Status::InvalidArgument("captions must be a style object, true or false");
+  }
+  if (captions.is_object()) {
+    CUTROOM_RETURN_IF_ERROR(CaptionStyleFromJson(captions, out_w, out_h).status().WithContext("captions"));
+    if (!has_audio) {
+      notes.push_back("the media has no audio: captions off");
+      captions = false;
+    } else if (!has_transcript) {
+      notes.push_back("no transcript yet: captions off (POST /process/transcription first)");
+      captions = false;
+    }
+  }
+  spec["captions"] = captions;
+  spec["notes"] = notes;
+  return spec;
+}
+
+Result<CreatedEdit> CreateEditJob(db::Database& db, Env* env, IdGenerator* ids, jobs::JobQueue& queue,
+                                  const std::string& owner_id, const nlohmann::json& request) {
+  if (!request.is_object()) return Status::InvalidArgument("the edit request must be a JSON object");
+  db::Repositories repos(db, env, ids);
+  std::optional<db::ClipCandidateRow> clip;
+  std::string video_id = request.value("video_id", std::string());
+  if (request.contains("clip_id")) {
+    if (!request["clip_id"].is_string()) return Status::InvalidArgument("clip_id must be a string");
+    std::string clip_id = request["clip_id"].get<std::string>();
+    auto c = repos.clip_candidates.Get(clip_id);
+    if (!c.ok()) return Status::NotFound("clip " + clip_id + " does not exist");
+    if (!video_id.empty() && c->video_id != video_id) {
+      return Status::NotFound("clip " + clip_id + " is not a clip of video " + video_id);
+    }
+    video_id = c->video_id;
+    clip = *c;
+  }
+  if (video_id.empty()) return Status::InvalidArgument("give video_id (with ranges) or clip_id");
+  auto media = repos.media.Get(video_id);
+  if (!media.ok() || media->owner_id != owner_id) return Status::NotFound("video " + video_id + " does not exist");
+  if (media->status != "ready") return Status::FailedPrecondition("video " + video_id + " is " + media->status);
+  if (!media->storage_key) {
+    return Status::NotSupported("video " + video_id + " is a URL reference; rendering needs a local copy");
+  }
+  bool has_transcript = analysis::LoadTranscript(db, env, ids, video_id).ok();
+  CUTROOM_ASSIGN_OR_RETURN(nlohmann::json spec, BuildEditSpec(request, *media, clip, has_transcript));
+
+  db::EditJobRow row;
+  row.video_id = video_id;
+  row.owner_id = owner_id;
+  if (clip) row.clip_candidate_id = clip->clip_id;
+  row.spec = spec;
+  CUTROOM_ASSIGN_OR_RETURN(row, repos.edit_jobs.Insert(row));
+  jobs::EnqueueRequest req;
+  req.kind = "render";
+  req.video_id = video_id;
+  req.owner_id = owner_id;
+  req.params = {{"edit_job_id", row.edit_job_id}};
+  auto job = queue.Enqueue(req);
+  if (!job.ok()) {
+    repos.edit_jobs.Delete(row.edit_job_id).IgnoreError();
+    return job.status();
+  }
+  row.job_id = job->job_id;
+  CUTROOM_ASSIGN_OR_RETURN(row, repos.edit_jobs.Update(row));
+  return CreatedEdit{row, *job};
+}
+
+namespace {
+
+// Faces along the output timeline: frames sampled in every range.
+Result<std::vector<FaceSample>> SampleFaces(jobs::JobContext& ctx, const std::string& path,
+                                            const std::vector<TimeRange>& ranges, double total) {
+  media::DecodeOptions opts;
+  opts.format = media::PixelFormat::kGray8;
+  CUTROOM_ASSIGN_OR_RETURN(auto probe, media::VideoDecoder::Open(path, opts));
+  opts.width = std::min(kFaceAnalysisWidth, std::max(2, probe->info().display_width));
+  probe.reset();
+  CUTROOM_ASSIGN_OR_RETURN(auto decoder, media::VideoDecoder::Open(path, opts));
+  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open());
+  const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
+  std::vector<FaceSample> samples;
+  double offset = 0;
+  for (const auto& r : ranges) {
+    for (double t = r.start_s; t < r.end_s; t += step) {
+      CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+      CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(t));
+      CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->Detect(frame));
+      FaceSample s;
+      s.t_s = offset + (t - r.start_s);
+      for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
+      samples.push_back(std::move(s));
+      ctx.SetProgress(0.02 + 0.13 * std::min(1.0, (s.t_s + step) / std::max(total, 1e-3)));
+    }
+    offset += r.end_s - r.start_s;
+  }
+  return samples;
+}
+
+Status SyncFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open " + path + " to sync it");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : Status::IOError("fsync " + path + " failed");
+}
+
+Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::MediaRow& media,
+              const std::string& path, const std::string& work_dir, db::VideoAssetRow* asset) {
+  const jobs::JobServices& s = ctx.services();
+  const nlohmann::json& spec = edit.spec;
+  std::vector<TimeRange> ranges;
+  double total = 0;
+  for (const auto& r : spec.at("ranges")) {
+    ranges.push_back({r[0].get<double>(), r[1].get<double>()});
+    total += r[1].get<double>() - r[0].get<double>();
+  }
+  RenderSpec rs;
+  rs.source_path = path;
+  rs.ranges = ranges;
+  const auto& out = spec.at("output");
+  rs.out_width = out.at("width").get<int>();
+  rs.out_height = out.at("height").get<int>();
+  rs.crf = out.value("crf", 20);
+  rs.fps = out.value("fps", 0.0);
+  rs.preset = out.value("preset", std::string("veryfast"));
+  if (spec.contains("crop") && spec["crop"].is_object()) {
+    rs.crop_width = spec["crop"].at("width").get<int>();
+    rs.crop_height = spec["crop"].at("height").get<int>();
+    if (spec.value("reframe", std::string("center")) == "face") {
+      CUTROOM_ASSIGN_OR_RETURN(auto samples, SampleFaces(ctx, path, ranges, total));
+      ReframeOptions ro;
+      Size src = DisplaySize(media);
+      ro.source_width = src.w;
+      ro.source_height = src.h;
+      ro.crop_width = rs.crop_width;
+      ro.crop_height = rs.crop_height;
+      ro.duration_s = total;
+      rs.crop_path = PlanCropPath(samples, ro);
+      size_t with_faces = std::count_if(samples.begin(), samples.end(), [](const auto& x) { return !x.boxes.empty(); });
+      ctx.Log("info", "reframe: faces in " + std::to_string(with_faces) + " of " + std::to_string(samples.size()) +
+                          " sampled frames",
+              {{"samples", samples.size()}, {"with_faces", with_faces}, {"keys", rs.crop_path.size()}});
+    }
+  }
+  if (spec.contains("captions") && spec["captions"].is_object()) {
+    CUTROOM_ASSIGN_OR_RETURN(auto stored, analysis::LoadTranscript(*s.db, s.env, s.ids, media.video_id));
+    std::vector<analysis::TranscriptWord> words;
+    for (const auto& seg : stored.transcript.segments) words.insert(words.end(), seg.words.begin(), seg.words.end());
+    CUTROOM_ASSIGN_OR_RETURN(auto style, CaptionStyleFromJson(spec["captions"], rs.out_width, rs.out_height));
+    rs.ass_path = work_dir + "/captions.ass";
+    std::ofstream f(rs.ass_path, std::ios::binary | std::ios::trunc);
+    f << BuildAssCaptions(words, ranges, style, rs.out_width, rs.out_height);
+    if (!f.flush()) return Status::IOError("cannot write " + rs.ass_path);
+  }
+  const std::string output = work_dir + "/render.mp4";
+  CUTROOM_ASSIGN_OR_RETURN(
+      RenderResult result,
+      edit::Render(rs, output, [&ctx](double f) { ctx.SetProgress(0.15 + 0.8 * f); }, [&ctx] { return ctx.cancelled(); }));
+  CUTROOM_RETURN_IF_ERROR(SyncFile(output));
+  asset->asset_id = s.ids->Next(kAssetIdPrefix);
+  asset->video_id = media.video_id;
+  asset->kind = "render";
+  asset->storage_key = storage::MakeKey("assets", media.video_id, asset->asset_id + ".mp4");
+  asset->mime_type = "video/mp4";
+  CUTROOM_ASSIGN_OR_RETURN(int64_t size, s.env->FileSize(output));
+  asset->size_bytes = size;
+  asset->width = result.width;
+  asset->height = result.height;
+  asset->duration_s = result.duration_s;
+  asset->metadata = {{"edit_job_id", edit.edit_job_id},
+                     {"has_audio", result.has_audio},
+                     {"frames", result.video_frames},
+                     {"captions", !rs.ass_path.empty()},
+                     {"crop_keys", rs.crop_path.size()}};
+  return s.blobs->AdoptFile(output, asset->storage_key);
+}
+
+}  // namespace
+
+Status RunRender(jobs::JobContext& ctx) {
+  const jobs::JobServices& s = ctx.services();
+  const auto& params = ctx.job().params;
+  if (!params.contains("edit_job_id") || !params["edit_job_id"].is_string()) {
+    return Status::InvalidArgument("the render job has no edit_job_id");
+  }
+  const std::string id = params["edit_job_id"].get<std::string>();
+  db::Repositories repos(*s.db, s.env, s.ids);
+  CUTROOM_ASSIGN_OR_RETURN(auto edit, repos.edit_jobs.Get(id));
+  CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(edit.video_id));
+  if (!media.storage_key) return Status::NotSupported("video " + media.video_id + " has no local copy");
+  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  edit.status = "running";
+  edit.error.reset();
+  CUTROOM_ASSIGN_OR_RETURN(edit, repos.edit_jobs.Update(edit));
+
+  std::string work_dir = s.config->GetString("storage.data_dir") + "/tmp/render-" + ctx.job().job_id;
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir, ec);
+  if (ec) return Status::IOError("cannot create " + work_dir + ": " + ec.message());
+  db::VideoAssetRow asset;
+  Status st = Render(ctx, edit, media, path, work_dir, &asset);
+  std::filesystem::remove_all(work_dir, ec);
+  if (st.ok()) {
+    st = s.db->Transaction([&](db::DbSession& tx) -> Status {
+      db::Repositories t(tx, s.env, s.ids);
+      CUTROOM_RETURN_IF_ERROR(t.video_assets.Insert(asset).status());
+      CUTROOM_ASSIGN_OR_RETURN(auto row, t.edit_jobs.Get(id));
+      row.status = "succeeded";
+      row.output_asset_id = asset.asset_id;
+      row.error.reset();
+      CUTROOM_RETURN_IF_ERROR(t.edit_jobs.Update(row).status());
+      if (row.clip_candidate_id) {
+        CUTROOM_RETURN_IF_ERROR(
+            tx.Execute("UPDATE clip_candidates SET status = 'rendered' WHERE clip_id = ?", {*row.clip_candidate_id})
+                .status());
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) s.blobs->Delete(asset.storage_key).IgnoreError();
+  }
+  if (!st.ok()) {
+    edit.status = st.code() == StatusCode::kCancelled ? "cancelled" : "failed";
+    edit.error = st.ToString();
+    repos.edit_jobs.Update(edit).status().IgnoreError();
+    if (st.code() != StatusCode::kCancelled) ctx.Log("error", "render failed: " + st.ToString());
+    return st;
+  }
+  ctx.Log("info", "rendered " + std::to_string(asset.width.value_or(0)) + "x" + std::to_string(asset.height.value_or(0)) +
+                      ", " + std::to_string(asset.duration_s.value_or(0)) + " s",
+          asset.metadata);
+  ctx.set_result({{"edit_job_id", id}, {"asset_id", asset.asset_id}});
+  return Status::Ok();
+}
+
+}  // namespace cutroom::edit
