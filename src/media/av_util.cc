@@ -1,5 +1,7 @@
 #include "media/av_util.h"
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdarg>
 #include <mutex>
@@ -101,6 +103,37 @@ void AvLogCallback(void* avcl, int level, const char* fmt, va_list vl) {
 void InitAvLogging() {
   static std::once_flag once;
   std::call_once(once, [] { av_log_set_callback(AvLogCallback); });
+}
+
+Status PaddedImage::Allocate(int width, int height, int channels) {
+  row_bytes_ = width * channels;
+  linesize_ = (row_bytes_ + 63) & ~63;
+  height_ = height;
+  size_t need = static_cast<size_t>(linesize_) * static_cast<size_t>(height) + 256;
+  if (need > capacity_) {
+    buffer_.reset(static_cast<uint8_t*>(av_malloc(need)));
+    if (!buffer_) {
+      capacity_ = 0;
+      return Status::ResourceExhausted("out of memory for a " + std::to_string(width) + "x" +
+                                       std::to_string(height) + " picture");
+    }
+    capacity_ = need;
+  }
+  return Status::Ok();
+}
+
+void PaddedImage::CopyFromPacked(const uint8_t* packed) {
+  for (int y = 0; y < height_; ++y) {
+    std::memcpy(buffer_.get() + static_cast<size_t>(y) * linesize_, packed + static_cast<size_t>(y) * row_bytes_,
+                static_cast<size_t>(row_bytes_));
+  }
+}
+
+void PaddedImage::CopyToPacked(uint8_t* packed) const {
+  for (int y = 0; y < height_; ++y) {
+    std::memcpy(packed + static_cast<size_t>(y) * row_bytes_, buffer_.get() + static_cast<size_t>(y) * linesize_,
+                static_cast<size_t>(row_bytes_));
+  }
 }
 
 }  // namespace cutroom::media

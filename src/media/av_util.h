@@ -7,6 +7,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
+#include <libavutil/mem.h>
 }
 
 #include <memory>
@@ -42,6 +43,31 @@ struct DictFreer {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
 };
 using DictPtr = std::unique_ptr<AVDictionary, DictFreer>;
+
+// A packed (one-plane) picture in a buffer swscale may use: rows start
+// 64-byte aligned and slack follows the last row, because swscale's SIMD
+// paths read and write whole blocks past the end of a row. Packed
+// VideoFrame pixels are exactly width * channels * height bytes, so they
+// go through one of these on the way in and out of swscale.
+class PaddedImage {
+ public:
+  // ResourceExhausted when the buffer cannot be allocated.
+  Status Allocate(int width, int height, int channels);
+  uint8_t* data() { return buffer_.get(); }
+  int linesize() const { return linesize_; }
+  void CopyFromPacked(const uint8_t* packed);
+  void CopyToPacked(uint8_t* packed) const;
+
+ private:
+  struct AvFree {
+    void operator()(uint8_t* p) const { av_free(p); }
+  };
+  std::unique_ptr<uint8_t, AvFree> buffer_;
+  size_t capacity_ = 0;
+  int row_bytes_ = 0;
+  int linesize_ = 0;
+  int height_ = 0;
+};
 
 // The demuxers cutroom accepts. A whitelist rather than probing with
 // everything: playlist and script demuxers (hls, concat, ffmetadata) open

@@ -115,14 +115,17 @@ class Scaler {
       }
       key_ = key;
     }
-    uint8_t* dst_data[4] = {dst, nullptr, nullptr, nullptr};
-    int dst_linesize[4] = {dst_w * ChannelsOf(dst_format), 0, 0, 0};
+    CUTROOM_RETURN_IF_ERROR(out_.Allocate(dst_w, dst_h, ChannelsOf(dst_format)));
+    uint8_t* dst_data[4] = {out_.data(), nullptr, nullptr, nullptr};
+    int dst_linesize[4] = {out_.linesize(), 0, 0, 0};
     int rc = sws_scale(ctx_.get(), src.data, src.linesize, 0, src.height, dst_data, dst_linesize);
     if (rc <= 0) return Status::Internal("pixel conversion failed");
+    out_.CopyToPacked(dst);
     return Status::Ok();
   }
 
  private:
+  PaddedImage out_;  // swscale writes past the end of packed rows
   struct Key {
     int src_w, src_h;
     AVPixelFormat src_fmt;
@@ -775,8 +778,12 @@ Result<VideoFrame> ResizeFrame(const VideoFrame& in, int width, int height, Pixe
     return Status::InvalidArgument("frame pixels do not match its size");
   }
   CUTROOM_RETURN_IF_ERROR(CheckSize(width, height, DecodeOptions{}.max_pixels, "output size"));
-  const uint8_t* data[4] = {in.pixels.data(), nullptr, nullptr, nullptr};
-  int linesize[4] = {in.width * ch, 0, 0, 0};
+  // swscale reads past the end of packed rows: convert from a padded copy.
+  PaddedImage padded;
+  CUTROOM_RETURN_IF_ERROR(padded.Allocate(in.width, in.height, ch));
+  padded.CopyFromPacked(in.pixels.data());
+  const uint8_t* data[4] = {padded.data(), nullptr, nullptr, nullptr};
+  int linesize[4] = {padded.linesize(), 0, 0, 0};
   SourceImage src{data, linesize, in.width, in.height, ToAvPixelFormat(in.format), AVCOL_SPC_RGB,
                   AVCOL_RANGE_JPEG};
   VideoFrame out;

@@ -120,8 +120,12 @@ Result<std::string> EncodeJpeg(const VideoFrame& frame, int quality) {
   // Full range in and out, BT.601 as JFIF specifies.
   const int* bt601 = sws_getCoefficients(SWS_CS_ITU601);
   sws_setColorspaceDetails(sws.get(), bt601, 1, bt601, 1, 0, 1 << 16, 1 << 16);
-  const uint8_t* src_data[4] = {frame.pixels.data(), nullptr, nullptr, nullptr};
-  int src_linesize[4] = {frame.width * ch, 0, 0, 0};
+  // swscale reads past the end of packed rows: convert from a padded copy.
+  PaddedImage padded;
+  CUTROOM_RETURN_IF_ERROR(padded.Allocate(frame.width, frame.height, ch));
+  padded.CopyFromPacked(frame.pixels.data());
+  const uint8_t* src_data[4] = {padded.data(), nullptr, nullptr, nullptr};
+  int src_linesize[4] = {padded.linesize(), 0, 0, 0};
   if (sws_scale(sws.get(), src_data, src_linesize, 0, frame.height, yuv->data, yuv->linesize) <= 0) {
     return Status::Internal("conversion to YUV 4:2:0 failed");
   }
