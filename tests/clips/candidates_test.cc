@@ -357,6 +357,17 @@ TEST(ClipCandidates, UnpunctuatedUnitsOnlyOpenOrCloseAClipWhereTheAudioFallsSile
     EXPECT_TRUE(std::abs(x.speech_start_s - 1) < kEps || std::abs(x.speech_start_s - 11) < kEps) << x.speech_start_s;
     EXPECT_TRUE(std::abs(x.speech_end_s - 10) < kEps || std::abs(x.speech_end_s - 20) < kEps) << x.speech_end_s;
   }
+  EXPECT_EQ(c[0].features["pauses_checked"], true);
+  // Audio that never falls silent (music under the speech) confirms no
+  // pause: the check is dropped and the recogniser's pauses are trusted.
+  for (double& db : in.loudness.db) db = std::max(db, -30.0);
+  auto noisy = FindClipCandidates(in, ClipOptions{.min_s = 8, .max_s = 20, .target_s = 9, .count = 10,
+                                                  .max_overlap = 1.0});
+  ASSERT_FALSE(noisy.empty());
+  EXPECT_EQ(noisy[0].features["pauses_checked"], false);
+  EXPECT_TRUE(std::any_of(noisy.begin(), noisy.end(), [](const ClipCandidate& x) {
+    return std::abs(x.speech_start_s - 6) < kEps;
+  }));
   // Without the audio the recogniser's pauses are all there is.
   in.loudness = {};
   auto trusting = FindClipCandidates(in, ClipOptions{.min_s = 8, .max_s = 20, .target_s = 9, .count = 10,

@@ -39,6 +39,9 @@ constexpr double kLoudnessSpanDb = 10.0;
 constexpr double kActivityGateDb = -60.0;
 // A pause this long after the last word lets an unpunctuated unit end.
 constexpr double kResolvingPauseS = 0.5;
+// Below this share of pauses confirmed by the audio, the audio has no
+// usable silences and the pause check is dropped.
+constexpr double kMinConfirmedPauses = 0.25;
 constexpr size_t kMaxExcerptChars = 1000;
 constexpr size_t kMaxTitleCodePoints = 60;
 
@@ -352,6 +355,20 @@ class Finder {
       quiet_before_[i] = s.start_s < in_.loudness.step_s || quiet(std::max(before, s.start_s - reach), s.start_s);
       quiet_after_[i] = s.end_s > duration_ - in_.loudness.step_s || quiet(s.end_s, std::min(after, s.end_s + reach));
     }
+    // Audio that never falls silent (music under the speech, a noisy room)
+    // confirms no pause at all; then the check says nothing about the
+    // recogniser and is dropped rather than leaving the talk without clips.
+    size_t inner = 0, confirmed = 0;
+    for (size_t i = 1; i < sentences.size(); ++i) {
+      ++inner;
+      confirmed += quiet_before_[i] ? 1 : 0;
+    }
+    if (inner > 0 && static_cast<double>(confirmed) < kMinConfirmedPauses * static_cast<double>(inner)) {
+      quiet_before_.assign(sentences.size(), true);
+      quiet_after_.assign(sentences.size(), true);
+      return;
+    }
+    pauses_checked_ = true;
   }
 
   void PrepareLoudness() {
@@ -475,6 +492,7 @@ class Finder {
     features["speech_s"] = f.speech_s;
     features["ends_with"] = sentences[w.last].terminal ? std::string(1, sentences[w.last].terminal) : "";
     features["punctuated"] = split_.punctuated;
+    features["pauses_checked"] = pauses_checked_;
     features["snapped_start"] = w.snapped_start;
     features["snapped_end"] = w.snapped_end;
     if (f.available[kScenePace]) features["scene_changes"] = f.scene_changes;
@@ -501,6 +519,7 @@ class Finder {
   // Per sentence: whether the audio is really quiet just before it starts
   // and just after it ends (see CheckPauses).
   std::vector<bool> quiet_before_, quiet_after_;
+  bool pauses_checked_ = false;
   std::vector<double> active_power_;
   std::vector<size_t> active_count_;
 };

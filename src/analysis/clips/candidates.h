@@ -37,7 +37,9 @@
 // end at one where the audio really falls to silence (recognisers drop
 // words they cannot make out and leave false pauses). This needs a curve
 // with steps of at most (pad_s + 0.1) / 2 (the stage measures every 0.1 s);
-// with a coarser one the transcript's pauses are trusted.
+// with a coarser one, or when the audio confirms fewer than a quarter of
+// the pauses (music or noise under the speech: no silences to find), the
+// transcript's pauses are trusted. features.pauses_checked says which.
 //
 // Short media: when the speech is too short for any window of min_s, there
 // are no candidates (lower min_s, down to 3 s, to clip short videos); the
