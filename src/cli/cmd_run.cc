@@ -1,11 +1,13 @@
 // cutroom run FILE|--sample and cutroom ingest FILE.
 //
-// `run` is the main job without a server: ingest, then every analysis stage
-// built into this binary (today: thumbnails and transcription); the scene,
-// clip and render stages
-// join it as their issues land.
+// `run` is the main job without a server: ingest, index (thumbnails,
+// scenes, frames, transcript), propose clips, render the best ones as
+// vertical clips with captions into the output directory with a
+// report.json, and print a summary table.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "ingest/ingest_service.h"
 #include "ingest/url_import.h"
 #include "analysis/transcribe/transcript_store.h"
+#include "edit/edit_jobs.h"
 #include "jobs/pipeline.h"
 #include "db/tables.h"
 
@@ -23,11 +26,18 @@ namespace cutroom::cli {
 namespace {
 
 constexpr const char* kSampleSpeech =
-    "Welcome to cutroom. This short sample has three scenes and a few sentences of speech. "
+    "Welcome to cutroom. This sample is a short talk with five scenes. "
     "Why do long videos hide their best moments? Because nobody has time to watch them twice. "
-    "Cutroom finds the moments worth sharing and cuts them into clips.";
+    "Here is the secret: the best clips start with a question and end with an answer. "
+    "Cutroom listens to every word, watches every scene, and finds the moments worth sharing. "
+    "Then it cuts them into vertical clips with captions, ready for your audience. "
+    "Three things matter most. A strong hook, a clear point, and a clean ending. "
+    "That is all it takes to turn one long video into ten short ones.";
 
-// Makes a short video with hard cuts between three synthetic scenes and
+// A face for the reframe to follow, from Debian's opencv-doc when present.
+constexpr const char* kSampleFace = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+
+// Makes a short video with hard cuts between synthetic scenes and
 // synthetic speech, from ffmpeg's lavfi sources and espeak-ng: nothing is
 // downloaded.
 Result<std::string> MakeSampleVideo(const std::string& out_dir) {
@@ -39,18 +49,35 @@ Result<std::string> MakeSampleVideo(const std::string& out_dir) {
   CUTROOM_RETURN_IF_ERROR(RunProcess({"espeak-ng", "-v", "en-us", "-s", "160", "-w", wav, kSampleSpeech})
                               .WithContext("synthesising sample speech"));
   const std::string size = "640x360";
-  CUTROOM_RETURN_IF_ERROR(
-      RunProcess({"ffmpeg", "-y", "-hide_banner", "-loglevel", "error",
-                  "-t", "7", "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=25",
-                  "-t", "7", "-f", "lavfi", "-i", "smptehdbars=size=" + size + ":rate=25",
-                  "-t", "7", "-f", "lavfi", "-i", "mandelbrot=size=" + size + ":rate=25",
-                  "-i", wav,
-                  "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0[v];[3:a]aresample=48000,apad[a]",
-                  "-map", "[v]", "-map", "[a]", "-t", "21",
-                  "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50",
-                  "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", mp4})
-          .WithContext("encoding the sample video"));
+  const std::string scene_s = "10";
+  std::vector<std::string> args = {"ffmpeg", "-y", "-hide_banner", "-loglevel", "error"};
+  std::vector<std::string> sources = {"testsrc2=size=" + size + ":rate=25", "smptehdbars=size=" + size + ":rate=25",
+                                      "mandelbrot=size=" + size + ":rate=25", "rgbtestsrc=size=" + size + ":rate=25"};
+  for (const auto& src : sources) {
+    for (const char* a : {"-t", scene_s.c_str(), "-f", "lavfi", "-i"}) args.push_back(a);
+    args.push_back(src);
+  }
+  bool face = std::filesystem::exists(kSampleFace, ec);
+  std::string fifth = "[4:v]";
+  if (face) {
+    for (const char* a : {"-loop", "1", "-framerate", "25", "-t", scene_s.c_str(), "-i", kSampleFace}) args.push_back(a);
+  } else {
+    for (const char* a : {"-t", scene_s.c_str(), "-f", "lavfi", "-i"}) args.push_back(a);
+    args.push_back("yuvtestsrc=size=" + size + ":rate=25");
+  }
+  args.insert(args.end(), {"-i", wav, "-filter_complex",
+                           fifth + "scale=640:360:force_original_aspect_ratio=increase,crop=640:360" +
+                               ",setsar=1,format=yuv420p[f];"
+                               "[0:v][1:v][2:v][f][3:v]concat=n=5:v=1:a=0[v];[5:a]aresample=48000,apad[a]",
+                           "-map", "[v]", "-map", "[a]", "-t", "50", "-c:v", "libx264", "-preset", "veryfast",
+                           "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart",
+                           mp4});
+  Status made = RunProcess(args).WithContext("encoding the sample video");
   std::filesystem::remove(wav, ec);
+  if (!made.ok()) {
+    std::filesystem::remove(mp4, ec);
+    return made;
+  }
   return mp4;
 }
 
@@ -146,17 +173,160 @@ Result<db::MediaRow> Ingest(Runtime& rt, const std::string& input, const std::st
   return importer.Import(input, req, control);
 }
 
+std::string ClockRange(double a, double b) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%02d:%04.1f-%02d:%04.1f", static_cast<int>(a / 60), std::fmod(a, 60.0),
+                static_cast<int>(b / 60), std::fmod(b, 60.0));
+  return buf;
+}
+
+std::string Shorten(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  size_t cut = n - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  return s.substr(0, cut) + "...";
+}
+
+// Renders the best `count` clip candidates into out_dir and writes
+// report.json there; prints the summary table. Returns the number of
+// renders that failed.
+Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::vector<jobs::PlannedStage>& plan,
+                            int count, const std::string& aspect, const std::string& out_dir) {
+  db::Repositories repos(*rt.db, rt.env, rt.ids.get());
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& p : plan) {
+    nlohmann::json st = {{"stage", p.stage}};
+    if (!p.skipped.empty()) {
+      st["status"] = "skipped";
+      st["reason"] = p.skipped;
+    } else if (auto job = rt.queue->Get(p.job_id); job.ok()) {
+      st["job_id"] = p.job_id;
+      st["status"] = job->status;
+      if (job->error) st["error"] = *job->error;
+    }
+    stages.push_back(st);
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto top, rt.db->Query("SELECT clip_id FROM clip_candidates WHERE video_id = ? AND "
+                                                  "status = 'proposed' ORDER BY score DESC, clip_id LIMIT ?",
+                                                  {media.video_id, static_cast<int64_t>(count)}));
+  struct Planned {
+    db::ClipCandidateRow clip;
+    std::string edit_job_id;
+    std::string job_id;
+    std::string error;
+  };
+  std::vector<Planned> renders;
+  std::vector<std::string> job_ids;
+  for (size_t i = 0; i < top.size(); ++i) {
+    CUTROOM_ASSIGN_OR_RETURN(auto clip, repos.clip_candidates.Get(*top.Text(i, "clip_id")));
+    Planned p{clip, "", "", ""};
+    auto created = edit::CreateEditJob(*rt.db, rt.env, rt.ids.get(), *rt.queue, media.owner_id,
+                                       {{"clip_id", clip.clip_id}, {"aspect", aspect}, {"reframe", "face"}});
+    if (created.ok()) {
+      p.edit_job_id = created->edit.edit_job_id;
+      p.job_id = created->job.job_id;
+      job_ids.push_back(p.job_id);
+    } else {
+      p.error = created.status().ToString();
+    }
+    renders.push_back(std::move(p));
+  }
+  if (!job_ids.empty()) std::fprintf(stderr, "rendering %zu clip(s) ...\n", job_ids.size());
+  CUTROOM_ASSIGN_OR_RETURN(int failed, RunJobsToCompletion(rt, job_ids));
+
+  nlohmann::json clips = nlohmann::json::array();
+  std::printf("\n%-3s %-17s %-6s %-44s %s\n", "#", "range", "score", "title", "output");
+  for (size_t i = 0; i < renders.size(); ++i) {
+    Planned& p = renders[i];
+    nlohmann::json c = {{"rank", i + 1},
+                        {"clip_id", p.clip.clip_id},
+                        {"start_s", p.clip.start_s},
+                        {"end_s", p.clip.end_s},
+                        {"score", p.clip.score},
+                        {"title", p.clip.title.value_or("")},
+                        {"hook", p.clip.hook.value_or("")},
+                        {"reason", p.clip.reason.value_or("")},
+                        {"features", p.clip.features},
+                        {"edit_job_id", p.edit_job_id}};
+    std::string output = "-";
+    if (!p.edit_job_id.empty()) {
+      CUTROOM_ASSIGN_OR_RETURN(auto edit, repos.edit_jobs.Get(p.edit_job_id));
+      c["spec"] = edit.spec;
+      if (edit.output_asset_id) {
+        CUTROOM_ASSIGN_OR_RETURN(auto asset, repos.video_assets.Get(*edit.output_asset_id));
+        CUTROOM_ASSIGN_OR_RETURN(std::string from, rt.blobs->LocalPath(asset.storage_key));
+        output = out_dir + "/clip-" + std::to_string(i + 1) + ".mp4";
+        std::error_code ec;
+        std::filesystem::copy_file(from, output, std::filesystem::copy_options::overwrite_existing, ec);
+        if (ec) return Status::IOError("cannot copy the render to " + output + ": " + ec.message());
+        // Blobs are private to the service; the user's copy is an ordinary file.
+        std::filesystem::permissions(output,
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::group_read | std::filesystem::perms::others_read,
+                                     ec);
+        c["output"] = output;
+        c["width"] = asset.width.value_or(0);
+        c["height"] = asset.height.value_or(0);
+        c["duration_s"] = asset.duration_s.value_or(0);
+      } else {
+        p.error = edit.error.value_or("render " + edit.status);
+      }
+    }
+    if (!p.error.empty()) c["error"] = p.error;
+    clips.push_back(c);
+    std::printf("%-3zu %-17s %-6.2f %-44s %s\n", i + 1, ClockRange(p.clip.start_s, p.clip.end_s).c_str(),
+                p.clip.score, Shorten(p.clip.title.value_or("-"), 44).c_str(),
+                p.error.empty() ? output.c_str() : ("failed: " + p.error).c_str());
+    if (p.clip.reason) std::printf("    %s\n", Shorten(*p.clip.reason, 100).c_str());
+  }
+  if (renders.empty()) std::printf("    no clip candidates (see the stages in report.json)\n");
+
+  int64_t scene_count = 0;
+  if (auto n = rt.db->Query("SELECT COUNT(*) AS n FROM scene_index WHERE video_id = ?", {media.video_id}); n.ok()) {
+    scene_count = n->Int(0, "n").value_or(0);
+  }
+  nlohmann::json report = {{"video", {{"video_id", media.video_id},
+                                      {"title", media.title.value_or("")},
+                                      {"duration_s", media.duration_s.value_or(0)},
+                                      {"width", media.width.value_or(0)},
+                                      {"height", media.height.value_or(0)},
+                                      {"media_type", media.media_type.value_or("")}}},
+                           {"stages", stages},
+                           {"scenes", scene_count},
+                           {"clips", clips}};
+  if (auto t = analysis::LoadTranscript(*rt.db, rt.env, rt.ids.get(), media.video_id); t.ok()) {
+    size_t words = 0;
+    for (const auto& seg : t->transcript.segments) words += seg.words.size();
+    report["transcript"] = {{"engine", t->row.engine}, {"segments", t->transcript.segments.size()}, {"words", words}};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  CUTROOM_RETURN_IF_ERROR(rt.env->WriteFileAtomic(out_dir + "/report.json", report.dump(2) + "\n"));
+  std::printf("\nreport: %s/report.json\n", out_dir.c_str());
+  return failed + static_cast<int>(std::count_if(renders.begin(), renders.end(),
+                                                 [](const Planned& p) { return p.job_id.empty(); }));
+}
+
 }  // namespace
 
 void AddRunCommand(CLI::App& app, CommandTable& table) {
-  auto* sub = app.add_subcommand("run", "run the main job on a file or URL: ingest and probe it (more stages to come)");
+  auto* sub = app.add_subcommand(
+      "run", "the main job on a file or URL: ingest, index, propose clips, render the best ones to --out");
   auto input = std::make_shared<std::string>();
   auto sample = std::make_shared<bool>(false);
   auto out_dir = std::make_shared<std::string>("./cutroom-out");
+  auto clip_count = std::make_shared<int>(3);
+  auto aspect = std::make_shared<std::string>("9:16");
   sub->add_option("INPUT", *input, "a local media file or an http(s) URL");
   sub->add_flag("--sample", *sample, "make a short sample video first (ffmpeg + espeak-ng) and run on it");
   sub->add_option("--out", *out_dir, "output directory")->capture_default_str();
-  table.Add(sub, [input, sample, out_dir](Runtime& rt) {
+  sub->add_option("--clips", *clip_count, "how many of the best clips to render (0: none)")
+      ->check(CLI::Range(0, 20))
+      ->capture_default_str();
+  sub->add_option("--aspect", *aspect, "9:16, 1:1, 16:9 or source")
+      ->check(CLI::IsMember({"9:16", "1:1", "16:9", "source"}))
+      ->capture_default_str();
+  table.Add(sub, [input, sample, out_dir, clip_count, aspect](Runtime& rt) {
     if (*sample == !input->empty()) return ReportError(Status::InvalidArgument("give either INPUT or --sample"));
     std::string path = *input;
     if (*sample) {
@@ -203,8 +373,10 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
         std::printf("    %7.2f-%7.2f  %s\n", seg.start_s, seg.end_s, seg.text.c_str());
       }
     }
-    for (const auto& s : skipped) std::printf("  %-12s %s\n", "not yet", s.c_str());
-    return *failed == 0 ? 0 : 1;
+    for (const auto& s : skipped) std::printf("  %-12s %s\n", "skipped", s.c_str());
+    auto render_failed = RenderBestClips(rt, *media, *plan, *clip_count, *aspect, *out_dir);
+    if (!render_failed.ok()) return ReportError(render_failed.status());
+    return *failed == 0 && *render_failed == 0 ? 0 : 1;
   });
 }
 

@@ -166,7 +166,9 @@ TEST(Migrate, IsIdempotentAndReportsTheVersion) {
   EXPECT_NE(second.find("up to date"), std::string::npos) << second;
 }
 
-TEST(Run, SampleIsMadeIngestedAndSummarised) {
+// The main job end to end: sample made, indexed, clips proposed and the
+// best rendered as vertical clips with a report.
+TEST(Run, SampleBecomesRenderedClipsWithAReport) {
   TempDir dir;
   std::string out;
   Status st = Cutroom({"run", "--sample", "--data-dir", dir.File("data"), "--out", dir.File("out")}, &out);
@@ -175,8 +177,27 @@ TEST(Run, SampleIsMadeIngestedAndSummarised) {
   EXPECT_NE(out.find("video (video/mp4, mp4)"), std::string::npos) << out;
   EXPECT_NE(out.find("640x360"), std::string::npos) << out;
   EXPECT_NE(out.find("status       ready"), std::string::npos) << out;
-  EXPECT_NE(out.find("thumbnail"), std::string::npos) << out;
-  EXPECT_NE(out.find("sprite"), std::string::npos) << out;
+  EXPECT_NE(out.find("keyframe"), std::string::npos) << out;
+  EXPECT_NE(out.find("transcript"), std::string::npos) << out;
+  EXPECT_NE(out.find("#   range"), std::string::npos) << out;
+  auto report = nlohmann::json::parse(ReadFile(dir.File("out/report.json")));
+  for (const auto& s : report["stages"]) {
+    if (s["stage"] != "retention") {
+      EXPECT_EQ(s["status"], "succeeded") << s.dump();
+    }
+  }
+  EXPECT_GE(report["scenes"].get<int>(), 4);
+  ASSERT_FALSE(report["clips"].empty()) << report.dump(2);
+  for (const auto& c : report["clips"]) {
+    ASSERT_TRUE(c.contains("output")) << c.dump();
+    std::string file = c["output"];
+    EXPECT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_NE(out.find(file), std::string::npos) << out;
+    // 9:16 from a 360 px tall source, not enlarged.
+    EXPECT_EQ(c["height"], 360);
+    EXPECT_EQ(c["width"], 202);
+    EXPECT_NEAR(c["duration_s"].get<double>(), c["end_s"].get<double>() - c["start_s"].get<double>(), 0.1);
+  }
 }
 
 TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
