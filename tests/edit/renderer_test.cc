@@ -299,6 +299,26 @@ TEST_F(RenderTest, BurnsCaptionsInOnlyWhileAWordIsOn) {
   EXPECT_EQ(Differing(At(a, 1.4), At(b, 1.4), 0, 0, 320, 60, 40), 0);
 }
 
+TEST_F(RenderTest, DrawsOverrideTagsInWordsAsText) {
+  // Unescaped, "{\an8}" would move the caption to the top of the frame.
+  CaptionStyle style = DefaultCaptionStyle(320, 180);
+  style.size = 30;
+  style.margin = 10;
+  const std::string ass = Out("tags.ass");
+  cutroom::testing::WriteFile(ass, BuildAssCaptions({{"{\\an8}HI", 0.2, 1.5, 1}}, {{0, 2}}, style, 320, 180));
+  RenderSpec plain = Spec(Source("gray.mp4"), {{0, 2}});
+  plain.crf = 12;
+  RenderSpec captioned = plain;
+  captioned.ass_path = ass;
+  ASSERT_OK(Render(plain, Out("plain.mp4")).status());
+  ASSERT_OK(Render(captioned, Out("tags.mp4")).status());
+  const auto a = DecodeAll(Out("plain.mp4"), media::PixelFormat::kRgb24);
+  const auto b = DecodeAll(Out("tags.mp4"), media::PixelFormat::kRgb24);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(Differing(At(a, 1.0), At(b, 1.0), 0, 0, 320, 60, 40), 0);
+  EXPECT_GT(Differing(At(a, 1.0), At(b, 1.0), 0, 120, 320, 180, 40), 300);  // the whole text, braces included
+}
+
 TEST_F(RenderTest, FollowsTheCropPath) {
   RenderSpec spec = Spec(Source("bands.mp4"), {{0, 3}});
   spec.crop_width = 80;

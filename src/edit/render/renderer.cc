@@ -117,6 +117,23 @@ constexpr const char* kAudiogramColor = "0x5FD3FF";
 constexpr const char* kX264Presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
                                         "medium",    "slow",      "slower",   "veryslow", "placebo"};
 
+// Per-stream options for avformat_find_stream_info, freed with it.
+class StreamOptions {
+ public:
+  explicit StreamOptions(unsigned streams) : dicts_(streams, nullptr) {
+    for (auto& d : dicts_) av_dict_set_int(&d, "max_pixels", kMaxSourcePixels, 0);
+  }
+  ~StreamOptions() {
+    for (auto& d : dicts_) av_dict_free(&d);
+  }
+  StreamOptions(const StreamOptions&) = delete;
+  StreamOptions& operator=(const StreamOptions&) = delete;
+  AVDictionary** data() { return dicts_.empty() ? nullptr : dicts_.data(); }
+
+ private:
+  std::vector<AVDictionary*> dicts_;
+};
+
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -450,7 +467,6 @@ class Renderer {
   int64_t video_packets_ = 0;
   int64_t video_end_ = 0;  // encoder time base
   PacketPtr pkt_;
-  FramePtr frame_;
   double last_progress_ = -1;
 };
 
@@ -468,8 +484,7 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
   if (video_) CUTROOM_RETURN_IF_ERROR(OpenDecoder(video_));
   if (audio_) CUTROOM_RETURN_IF_ERROR(OpenDecoder(audio_));
   pkt_.reset(av_packet_alloc());
-  frame_.reset(av_frame_alloc());
-  if (!pkt_ || !frame_) return Status::ResourceExhausted("out of memory");
+  if (!pkt_) return Status::ResourceExhausted("out of memory");
 
   CUTROOM_ASSIGN_OR_RETURN(temp_, TempOutput::Create(output_path));
   CUTROOM_RETURN_IF_ERROR(OpenOutput(temp_->path()));
@@ -516,7 +531,10 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
 
 Status Renderer::OpenSource() {
   CUTROOM_ASSIGN_OR_RETURN(fmt_, media::OpenLocalMedia(spec_.source_path));
-  int rc = avformat_find_stream_info(fmt_.get(), nullptr);
+  // Reading stream info decodes a few frames with decoders of its own: they
+  // must refuse absurd frame sizes too (a header can declare any).
+  StreamOptions stream_opts(fmt_->nb_streams);
+  int rc = avformat_find_stream_info(fmt_.get(), stream_opts.data());
   if (rc < 0) return AvError(rc, "read stream info of " + spec_.source_path);
   bool undecodable = false;
   for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
