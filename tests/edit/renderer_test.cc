@@ -44,6 +44,10 @@ class RenderTest : public ::testing::Test {
           "enable='between(t,1,1.19)+between(t,3,3.19)'",
           "-f", "lavfi", "-i", "aevalsrc='if(between(t,1,1.2)+between(t,3,3.2),0.5*sin(2*PI*1000*t),0)':s=48000:d=4",
           "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"});
+    // The same with its audio track starting 0.2 s late: each beep 0.2 s
+    // after its flash.
+    Make("marker-late-audio.mp4", {"-i", Source("marker.mp4"), "-itsoffset", "0.2", "-i", Source("marker.mp4"), "-map",
+                                   "0:v", "-map", "1:a", "-c", "copy"});
     // Green on the left 80 px, red on the right 80 px, blue between; no audio.
     Make("bands.mp4", {"-f", "lavfi", "-i",
                        "color=c=blue:s=320x180:r=25:d=3,drawbox=x=0:y=0:w=80:h=180:color=lime:t=fill,"
@@ -240,6 +244,20 @@ TEST_F(RenderTest, KeepsAudioInSyncWithVideoAcrossJoins) {
     EXPECT_NEAR(beep, expected, kFrame) << "beep near " << expected;
     EXPECT_NEAR(beep, flash, kFrame) << "at " << expected;
   }
+}
+
+TEST_F(RenderTest, KeepsTheSourcesOwnAudioOffset) {
+  // Source times are on the container's clock: audio that starts late in
+  // the source stays late by as much in the render.
+  ASSERT_OK(Render(Spec(Source("marker-late-audio.mp4"), {{0.62, 1.5}, {2.7, 3.5}}), Out("late.mp4")).status());
+  const auto frames = DecodeAll(Out("late.mp4"), media::PixelFormat::kGray8);
+  auto audio = media::ReadAudio16kMono(Out("late.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(FlashAt(frames, 0.2), 0.38, 0.005);
+  EXPECT_NEAR(BeepAt(*audio, 0.2), 0.58, kFrame);
+  EXPECT_NEAR(FlashAt(frames, 1.0), 1.18, 0.005);
+  EXPECT_NEAR(BeepAt(*audio, 1.25), 1.38, kFrame);
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 1.68, 0.03);
 }
 
 TEST_F(RenderTest, KeepsSyncAcrossJumpCutsCloseTogether) {
