@@ -24,7 +24,9 @@ constexpr int kMinSide = 16;
 // Face samples per second of output, and at most this many per edit.
 constexpr double kFaceSampleRate = 3.0;
 constexpr int kMaxFaceSamples = 900;
-constexpr int kFaceAnalysisWidth = 640;
+// Faces are looked for at up to this width: wide sources (a 32:9 stage
+// shot) keep enough pixels per face.
+constexpr int kFaceAnalysisWidth = 1920;
 
 struct AspectInfo {
   const char* name;
@@ -290,7 +292,9 @@ Result<std::vector<FaceSample>> SampleFaces(jobs::JobContext& ctx, const std::st
   opts.width = std::min(kFaceAnalysisWidth, std::max(2, probe->info().display_width));
   probe.reset();
   CUTROOM_ASSIGN_OR_RETURN(auto decoder, media::VideoDecoder::Open(path, opts));
-  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open());
+  analysis::FaceDetectorOptions face_options;
+  face_options.analysis_width = std::max(face_options.analysis_width, opts.width);
+  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
   const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
   std::vector<FaceSample> samples;
   double offset = 0;

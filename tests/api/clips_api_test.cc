@@ -2,6 +2,9 @@
 // transcribed talk, their exports, and a rendered 9:16 clip probed back.
 #include <gtest/gtest.h>
 
+#include "analysis/frames/faces.h"
+#include "core/subprocess.h"
+#include "media/decoder.h"
 #include "media/probe.h"
 #include "server_fixture.h"
 
@@ -154,6 +157,56 @@ TEST_F(ClipsApi, BadEditRequestsAreRefusedWithTheReason) {
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   auto edit = Json(client_->Get("/api/edit-jobs/" + created["edit_job_id"].get<std::string>()));
   EXPECT_NEAR(edit["output"]["duration_s"].get<double>(), 2.0, 0.05);
+}
+
+// A face (opencv-doc's messi5.jpg, enlarged so the Haar cascade finds it
+// in every frame) slides across a 2400x598 frame; the 9:16
+// render that follows faces keeps it in the picture, the centred one does
+// not.
+TEST_F(ClipsApi, FaceReframeKeepsAMovingFaceInTheCrop) {
+  const std::string face = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+  REQUIRE_FILE(face, "opencv-doc example image");
+  TempDir dir;
+  std::string wide = dir.File("wide.mp4");
+  ASSERT_OK(RunProcess({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        "color=c=0x303030:s=2400x598:r=25:d=8", "-loop", "1", "-i", face, "-filter_complex",
+                        "[1:v]scale=-2:598[m];[0:v][m]overlay=x='t*180':y=0:shortest=1",
+                        "-t", "8", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", wide}));
+  std::string video = Upload(wide, "wide.mp4");
+  // Share of output frames (sampled at 4 per second) where a face is found.
+  auto faces_in_render = [&](const std::string& reframe) {
+    auto r = client_->Post("/api/edit-jobs",
+                           nlohmann::json{{"video_id", video}, {"ranges", {{0.0, 8.0}}}, {"aspect", "9:16"},
+                                          {"reframe", reframe}, {"captions", false}}
+                               .dump(),
+                           "application/json");
+    EXPECT_EQ(r->status, 202) << r->body;
+    auto created = Json(r);
+    auto job = WaitJob(created["job_id"]);
+    EXPECT_EQ(job["status"], "succeeded") << job.dump();
+    auto edit = Json(client_->Get("/api/edit-jobs/" + created["edit_job_id"].get<std::string>()));
+    auto body = client_->Get(edit["output_url"].get<std::string>())->body;
+    std::string file = dir.File(reframe + ".mp4");
+    WriteFile(file, body);
+    auto decoder = media::VideoDecoder::Open(file, {});
+    auto detector = analysis::FaceDetector::Open();
+    EXPECT_TRUE(decoder.ok() && detector.ok());
+    if (!decoder.ok() || !detector.ok()) return 0.0;
+    EXPECT_EQ((*decoder)->info().display_width, 336);
+    EXPECT_EQ((*decoder)->info().display_height, 598);
+    int found = 0, total = 0;
+    for (double t = 0.1; t < 7.9; t += 0.25, ++total) {
+      auto frame = (*decoder)->FrameAt(t);
+      if (!frame.ok()) continue;
+      auto boxes = (*detector)->Detect(*frame);
+      found += boxes.ok() && !boxes->empty();
+    }
+    return static_cast<double>(found) / total;
+  };
+  double followed = faces_in_render("face");
+  double centred = faces_in_render("center");
+  EXPECT_GE(followed, 0.9);
+  EXPECT_LE(centred, 0.4);
 }
 
 }  // namespace
