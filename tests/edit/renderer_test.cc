@@ -246,6 +246,33 @@ TEST_F(RenderTest, KeepsAudioInSyncWithVideoAcrossJoins) {
   }
 }
 
+double Rms(const std::vector<int16_t>& s, double from, double to) {
+  double sum = 0;
+  size_t n = 0;
+  for (size_t i = static_cast<size_t>(from * 16000); i < static_cast<size_t>(to * 16000) && i < s.size(); ++i, ++n) {
+    sum += static_cast<double>(s[i]) * s[i];
+  }
+  return n ? std::sqrt(sum / static_cast<double>(n)) : 0;
+}
+
+TEST_F(RenderTest, FadesTheAudioWhereRangesMeet) {
+  // small.mp4's 440 Hz tone, cut mid-wave and joined at 1.0 s of the
+  // output: the join dips to silence instead of stepping; ranges that
+  // continue each other in the source join without a dip.
+  ASSERT_OK(Render(Spec(TestMedia("small.mp4"), {{0.5, 1.5}, {2.3011, 3.3}}), Out("cut.mp4")).status());
+  auto cut = media::ReadAudio16kMono(Out("cut.mp4"));
+  ASSERT_OK(cut.status());
+  const double steady = Rms(*cut, 0.4, 0.9);
+  ASSERT_GT(steady, 1000);
+  EXPECT_LT(Rms(*cut, 0.999, 1.001), 0.3 * steady);
+  EXPECT_LT(Rms(*cut, 0.0, 0.002), 0.3 * steady);  // the clip fades in too
+
+  ASSERT_OK(Render(Spec(TestMedia("small.mp4"), {{0.5, 1.5}, {1.5, 2.5}}), Out("seamless.mp4")).status());
+  auto seamless = media::ReadAudio16kMono(Out("seamless.mp4"));
+  ASSERT_OK(seamless.status());
+  EXPECT_GT(Rms(*seamless, 0.995, 1.005), 0.8 * Rms(*seamless, 0.4, 0.9));
+}
+
 TEST_F(RenderTest, KeepsTheSourcesOwnAudioOffset) {
   // Source times are on the container's clock: audio that starts late in
   // the source stays late by as much in the render.

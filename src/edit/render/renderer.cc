@@ -105,6 +105,7 @@ constexpr double kMaxQueuedAudioS = kMaxInterleaveS + 2;
 // Within this, a decoded audio frame that does not start where the one
 // before ended is taken as contiguous (timestamps rounded by the container).
 constexpr double kAudioJitterS = 0.002;
+constexpr double kAudioFadeS = 0.005;
 constexpr int kMaxConsecutiveDecodeErrors = 48;
 // Filtered frames waiting for the encoder thread: enough to ride out x264's
 // uneven pace (its lookahead takes several frames before it returns any),
@@ -389,6 +390,7 @@ class Renderer {
   Result<Take> TakeAudio(const FramePtr& f, size_t k);
   Status ConvertAudio(const uint8_t* const* data, int samples, bool flush);
   Status FeedSilence(int64_t samples);
+  void FadeRangeEdges(int count);
   Status EnsureResampler(AVSampleFormat format, const AVChannelLayout& layout, int rate);
   Status FlushResampler();
   Status EndAudioRange(size_t k);
@@ -426,6 +428,7 @@ class Renderer {
   int64_t in_pos_ = 0, in_end_ = 0;  // source samples still wanted in this range: [in_pos_, in_end_)
   int64_t expected_first_ = INT64_MIN;  // where the next decoded audio frame should start
   int64_t range_written_ = 0, range_samples_ = 0;  // output samples of this range written / due
+  bool fade_in_ = false, fade_out_ = false;
   SwrPtr swr_;
   AVSampleFormat swr_in_format_ = AV_SAMPLE_FMT_NONE;
   AVChannelLayout swr_in_layout_{};
@@ -922,6 +925,11 @@ Status Renderer::RenderRange(size_t k, bool seek, bool continue_next) {
     range_written_ = 0;
     in_pos_ = std::llround(range.start_s * in_rate_);
     in_end_ = in_pos_ + av_rescale(range_samples_, in_rate_, out_rate_);
+    auto joins = [&](const TimeRange& a, const TimeRange& b) {
+      return std::llround(a.end_s * in_rate_) == std::llround(b.start_s * in_rate_);
+    };
+    fade_in_ = k == 0 || !joins(spec_.ranges[k - 1], range);
+    fade_out_ = k + 1 == spec_.ranges.size() || !joins(range, spec_.ranges[k + 1]);
     swr_.reset();  // a fresh resampler per range: nothing of the last range's tail leaks in
   }
   const int64_t next_start = k + 1 < spec_.ranges.size() ? range_start_[k + 1] : 0;
@@ -1452,6 +1460,7 @@ Status Renderer::ConvertAudio(const uint8_t* const* data, int samples, bool flus
     const int64_t room = range_samples_ - range_written_;
     const int keep = static_cast<int>(std::clamp<int64_t>(got, 0, room));
     if (keep > 0) {
+      FadeRangeEdges(keep);
       if (av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(converted_.data.data()), keep) < keep) {
         return Status::ResourceExhausted("out of memory");
       }
@@ -1460,6 +1469,25 @@ Status Renderer::ConvertAudio(const uint8_t* const* data, int samples, bool flus
     if (!flush || got == 0) break;
   }
   return EncodeAudio(false);
+}
+
+// A cut rarely falls where the waveform crosses zero; the step it leaves
+// clicks. Each range fades in and out over a few milliseconds, so joins
+// (and the clip's own start and end) meet at silence; ranges that continue
+// each other in the source join without a fade.
+void Renderer::FadeRangeEdges(int count) {
+  const int64_t fade = std::min<int64_t>(std::llround(kAudioFadeS * out_rate_), range_samples_ / 2);
+  if (fade <= 0) return;
+  const int64_t first = range_written_, last = range_written_ + count;  // range positions of converted_[0, count)
+  auto apply = [&](int64_t from, int64_t to) {
+    for (int64_t p = std::max(from, first); p < std::min(to, last); ++p) {
+      const double into = std::min(static_cast<double>(p) + 0.5, static_cast<double>(range_samples_ - p) - 0.5);
+      const auto gain = static_cast<float>(std::clamp(into / static_cast<double>(fade), 0.0, 1.0));
+      for (int c = 0; c < out_layout_.nb_channels; ++c) reinterpret_cast<float*>(converted_.data[c])[p - first] *= gain;
+    }
+  };
+  if (fade_in_) apply(0, fade);
+  if (fade_out_) apply(range_samples_ - fade, range_samples_);
 }
 
 Status Renderer::FeedSilence(int64_t samples) {

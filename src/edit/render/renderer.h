@@ -8,9 +8,10 @@
 // the read position, as for ranges close together), and frames before the
 // range are dropped, their non-reference frames not even decoded. The
 // frame on screen at a range's start is shown from its first instant; audio
-// is cut to the sample. Output timestamps run on without a gap across
-// joins, audio stays on the video's clock (gaps in the source audio become
-// silence), and the output lasts the sum of the ranges.
+// is cut to the sample and faded over 5 ms at each cut so that joins do not
+// click. Output timestamps run on without a gap across joins, audio stays
+// on the video's clock (gaps in the source audio become silence), and the
+// output lasts the sum of the ranges.
 //
 // Pictures go: decoder -> crop (the frame's crop fields, no copy) ->
 // libavfilter: [fps] -> scale (bicubic) -> [rotation] -> [letterbox] ->
