@@ -387,13 +387,13 @@ class Renderer {
 
   // Audio.
   int64_t AudioSample(const AVFrame* f);
-  Result<Take> TakeAudio(const FramePtr& f, size_t k);
+  Result<Take> TakeAudio(const FramePtr& f);
   Status ConvertAudio(const uint8_t* const* data, int samples, bool flush);
   Status FeedSilence(int64_t samples);
   void FadeRangeEdges(int count);
   Status EnsureResampler(AVSampleFormat format, const AVChannelLayout& layout, int rate);
   Status FlushResampler();
-  Status EndAudioRange(size_t k);
+  Status EndAudioRange();
   Status EncodeAudio(bool flush);
   Status WritePacket(AVPacket* pkt, const AVCodecContext* enc, AVStream* st);
 
@@ -944,7 +944,7 @@ Status Renderer::RenderRange(size_t k, bool seek, bool continue_next) {
       }
     }
     while (!adone && !audio_.queue.empty()) {
-      CUTROOM_ASSIGN_OR_RETURN(Take t, TakeAudio(audio_.queue.front(), k));
+      CUTROOM_ASSIGN_OR_RETURN(Take t, TakeAudio(audio_.queue.front()));
       if (t == Take::kDone) {
         adone = true;
       } else {
@@ -1015,7 +1015,7 @@ Status Renderer::RenderRange(size_t k, bool seek, bool continue_next) {
   // fills it.
   if (video_ && !emitted_in_range_ && held_) CUTROOM_RETURN_IF_ERROR(EmitVideo(held_.get(), range_out_[k]));
   held_.reset();
-  if (audio_) CUTROOM_RETURN_IF_ERROR(EndAudioRange(k));
+  if (audio_) CUTROOM_RETURN_IF_ERROR(EndAudioRange());
   return Status::Ok();
 }
 
@@ -1379,8 +1379,7 @@ int64_t Renderer::AudioSample(const AVFrame* f) {
   return first;
 }
 
-Result<Renderer::Take> Renderer::TakeAudio(const FramePtr& f, size_t k) {
-  (void)k;
+Result<Renderer::Take> Renderer::TakeAudio(const FramePtr& f) {
   if (f->sample_rate != in_rate_) {
     return Status::NotSupported("render: the audio sample rate of " + spec_.source_path + " changes mid-stream");
   }
@@ -1505,8 +1504,7 @@ Status Renderer::FeedSilence(int64_t samples) {
 
 Status Renderer::FlushResampler() { return ConvertAudio(nullptr, 0, true); }
 
-Status Renderer::EndAudioRange(size_t k) {
-  (void)k;
+Status Renderer::EndAudioRange() {
   if (!swr_) {
     const AVCodecParameters* par = audio_.stream->codecpar;
     AVChannelLayout layout{};
