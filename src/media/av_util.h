@@ -1,5 +1,6 @@
-// Internal to media/: RAII owners for libav* handles and the one place
-// libav error codes become Status.
+// For components that use libav* directly (media, edit/render): RAII
+// owners for libav* handles and the one place libav error codes become
+// Status.
 #pragma once
 
 extern "C" {
