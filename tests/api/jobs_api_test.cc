@@ -100,14 +100,16 @@ TEST_F(JobsApi, ProcessAllQueuesAvailableStagesAndSaysWhichAreSkipped) {
   auto body = Json(r);
   std::map<std::string, nlohmann::json> by_stage;
   for (const auto& s : body["stages"]) by_stage[s["stage"]] = s;
-  for (const char* built : {"thumbnails", "transcription"}) {
+  for (const char* built : {"thumbnails", "scenes", "frames", "transcription", "clips"}) {
     EXPECT_TRUE(by_stage[built].contains("job_id")) << built;
     EXPECT_TRUE(by_stage[built].contains("processing_id")) << built;
   }
-  for (const char* later : {"frames", "scenes", "clips", "retention"}) {
-    EXPECT_TRUE(by_stage[later].contains("skipped")) << later;
-  }
-  auto one = client_->Post("/api/videos/" + m.video_id + "/process/scenes", "", "application/json");
+  EXPECT_TRUE(by_stage["retention"].contains("skipped"));
+  // Clips wait for the transcript and, since they are planned too, for
+  // the scenes and frames.
+  auto clips_job = Json(client_->Get("/api/jobs/" + by_stage["clips"]["job_id"].get<std::string>()));
+  EXPECT_EQ(clips_job["depends_on"].size(), 3u) << clips_job.dump();
+  auto one = client_->Post("/api/videos/" + m.video_id + "/process/retention", "", "application/json");
   EXPECT_EQ(one->status, 501);
   EXPECT_EQ(ErrorCode(one), "stage_not_available");
   EXPECT_EQ(client_->Post("/api/videos/" + m.video_id + "/process/nonsense", "", "application/json")->status, 404);
