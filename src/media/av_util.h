@@ -7,12 +7,14 @@ extern "C" {
 #include <libswscale/swscale.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/dict.h>
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
 }
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "media/decoder.h"
@@ -68,6 +70,24 @@ class PaddedImage {
   int row_bytes_ = 0;
   int linesize_ = 0;
   int height_ = 0;
+};
+
+// Per-stream options for avformat_find_stream_info, which decodes a few
+// frames with decoders of its own: they must honour the pixel limit too.
+class StreamInfoOptions {
+ public:
+  StreamInfoOptions(unsigned streams, int64_t max_pixels) : dicts_(streams, nullptr) {
+    for (auto& d : dicts_) av_dict_set_int(&d, "max_pixels", max_pixels, 0);
+  }
+  ~StreamInfoOptions() {
+    for (auto& d : dicts_) av_dict_free(&d);
+  }
+  StreamInfoOptions(const StreamInfoOptions&) = delete;
+  StreamInfoOptions& operator=(const StreamInfoOptions&) = delete;
+  AVDictionary** data() { return dicts_.empty() ? nullptr : dicts_.data(); }
+
+ private:
+  std::vector<AVDictionary*> dicts_;
 };
 
 // The demuxers cutroom accepts. A whitelist rather than probing with

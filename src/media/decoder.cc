@@ -26,29 +26,11 @@ constexpr int kMaxSide = 32768;
 constexpr int kMaxThreads = 64;
 
 
-// Per-stream options for avformat_find_stream_info, which decodes a few
-// frames with decoders of its own: they must honour the pixel limit too.
-class StreamOptions {
- public:
-  StreamOptions(unsigned count, int64_t max_pixels) : dicts_(count, nullptr) {
-    for (auto& d : dicts_) av_dict_set_int(&d, "max_pixels", max_pixels, 0);
-  }
-  ~StreamOptions() {
-    for (auto& d : dicts_) av_dict_free(&d);
-  }
-  StreamOptions(const StreamOptions&) = delete;
-  StreamOptions& operator=(const StreamOptions&) = delete;
-  AVDictionary** data() { return dicts_.empty() ? nullptr : dicts_.data(); }
-
- private:
-  std::vector<AVDictionary*> dicts_;
-};
-
 Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, bool find_stream_info) {
   CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
   int rc;
   if (find_stream_info) {
-    StreamOptions stream_opts(fmt->nb_streams, max_pixels);
+    StreamInfoOptions stream_opts(fmt->nb_streams, max_pixels);
     rc = avformat_find_stream_info(fmt.get(), stream_opts.data());
     if (rc < 0) return AvError(rc, "read stream info of " + path);
   }

@@ -12,28 +12,7 @@ namespace {
 using cutroom::testing::ReadFile;
 using cutroom::testing::TestMedia;
 
-class ScenesApi : public ServerWithWorkers {
- protected:
-  std::string Upload(const std::string& path, const std::string& name) {
-    httplib::MultipartFormDataItems items = {{"file", ReadFile(path), name, "application/octet-stream"}};
-    auto r = client_->Post("/api/videos/upload", items);
-    EXPECT_EQ(r->status, 201) << r->body;
-    return Json(r)["video_id"];
-  }
-
-  nlohmann::json Process(const std::string& video_id, const std::string& stage, const std::string& body = "") {
-    auto r = client_->Post("/api/videos/" + video_id + "/process/" + stage, body, "application/json");
-    EXPECT_EQ(r->status, 202) << r->body;
-    std::string job_id = Json(r)["job_id"];
-    nlohmann::json job;
-    for (int i = 0; i < 3000; ++i) {
-      job = Json(client_->Get("/api/jobs/" + job_id));
-      if (job["status"] == "succeeded" || job["status"] == "failed") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return job;
-  }
-};
+class ScenesApi : public ServerWithWorkers {};
 
 TEST_F(ScenesApi, ScenesOfASyntheticVideoMatchItsCuts) {
   std::string path = TestMedia("scenes-a.mp4");

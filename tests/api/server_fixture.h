@@ -190,6 +190,33 @@ class ServerWithWorkers : public ServerFixture {
     ServerFixture::TearDown();
   }
 
+  // Uploads a file (multipart) and returns its video_id.
+  std::string Upload(const std::string& path, const std::string& name) {
+    httplib::MultipartFormDataItems items = {{"file", cutroom::testing::ReadFile(path), name,
+                                              "application/octet-stream"}};
+    auto r = client_->Post("/api/videos/upload", items);
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Json(r)["video_id"];
+  }
+
+  // Polls a job until it succeeds or fails (at most two minutes).
+  nlohmann::json WaitJob(const std::string& job_id) {
+    nlohmann::json job;
+    for (int i = 0; i < 6000; ++i) {
+      job = Json(client_->Get("/api/jobs/" + job_id));
+      if (job["status"] == "succeeded" || job["status"] == "failed") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return job;
+  }
+
+  // Queues one stage with an optional JSON body and waits for its job.
+  nlohmann::json Process(const std::string& video_id, const std::string& stage, const std::string& body = "") {
+    auto r = client_->Post("/api/videos/" + video_id + "/process/" + stage, body, "application/json");
+    EXPECT_EQ(r->status, 202) << r->body;
+    return WaitJob(Json(r)["job_id"]);
+  }
+
   std::unique_ptr<jobs::WorkerPool> pool_;
 };
 

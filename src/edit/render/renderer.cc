@@ -118,23 +118,6 @@ constexpr const char* kAudiogramColor = "0x5FD3FF";
 constexpr const char* kX264Presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
                                         "medium",    "slow",      "slower",   "veryslow", "placebo"};
 
-// Per-stream options for avformat_find_stream_info, freed with it.
-class StreamOptions {
- public:
-  explicit StreamOptions(unsigned streams) : dicts_(streams, nullptr) {
-    for (auto& d : dicts_) av_dict_set_int(&d, "max_pixels", kMaxSourcePixels, 0);
-  }
-  ~StreamOptions() {
-    for (auto& d : dicts_) av_dict_free(&d);
-  }
-  StreamOptions(const StreamOptions&) = delete;
-  StreamOptions& operator=(const StreamOptions&) = delete;
-  AVDictionary** data() { return dicts_.empty() ? nullptr : dicts_.data(); }
-
- private:
-  std::vector<AVDictionary*> dicts_;
-};
-
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -536,7 +519,7 @@ Status Renderer::OpenSource() {
   CUTROOM_ASSIGN_OR_RETURN(fmt_, media::OpenLocalMedia(spec_.source_path));
   // Reading stream info decodes a few frames with decoders of its own: they
   // must refuse absurd frame sizes too (a header can declare any).
-  StreamOptions stream_opts(fmt_->nb_streams);
+  media::StreamInfoOptions stream_opts(fmt_->nb_streams, kMaxSourcePixels);
   int rc = avformat_find_stream_info(fmt_.get(), stream_opts.data());
   if (rc < 0) return AvError(rc, "read stream info of " + spec_.source_path);
   bool undecodable = false;
