@@ -102,7 +102,8 @@ TEST_F(ScenesApi, ErrorsComeAtOnceWithPreciseCodes) {
   // process/all on audio-only media skips what needs a picture.
   auto all = client_->Post("/api/videos/" + audio + "/process/all", "", "application/json");
   ASSERT_EQ(all->status, 202) << all->body;
-  for (const auto& s : Json(all)["stages"]) {
+  auto planned = Json(all);
+  for (const auto& s : planned["stages"]) {
     if (s["stage"] == "scenes" || s["stage"] == "frames") {
       EXPECT_EQ(s["skipped"], "the media has no video stream");
     }

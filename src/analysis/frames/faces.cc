@@ -36,6 +36,8 @@ struct Candidate {
 std::vector<Candidate> GroupWindows(const std::vector<cv::Rect>& rects, const std::vector<double>& weights,
                                     int min_neighbors) {
   constexpr double kEps = 0.2;
+  // cv::partition takes &vec[0] even of an empty vector (undefined).
+  if (rects.empty()) return {};
   std::vector<int> labels;
   int nclasses = cv::partition(rects, labels, cv::SimilarRects(kEps));
   std::vector<cv::Rect2d> sums(static_cast<size_t>(nclasses));
