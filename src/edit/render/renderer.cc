@@ -357,6 +357,7 @@ class Renderer {
   Status EmitVideo(const AVFrame* f, int64_t out_tick);
   Status BuildPictureGraph(const AVFrame* f);
   Status BuildAudiogramGraph();
+  Status FinishPictureGraph(std::vector<AVFilterContext*>& chain, const std::string& what);
   Status DrainGraph();
   Status FinishVideo();
   // The encoder thread.
@@ -1163,20 +1164,7 @@ Status Renderer::BuildPictureGraph(const AVFrame* f) {
                                                      ":color=black"));
     chain.push_back(pad);
   }
-  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * sar, AddFilter(g, "setsar", "sar=1/1"));
-  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * yuv, AddFilter(g, "format", "pix_fmts=yuv420p"));
-  chain.push_back(sar);
-  chain.push_back(yuv);
-  if (!spec_.ass_path.empty()) {
-    CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * captions, AddCaptions(g, spec_.ass_path));
-    chain.push_back(captions);
-  }
-  CUTROOM_ASSIGN_OR_RETURN(sink_, AddFilter(g, "buffersink", ""));
-  chain.push_back(sink_);
-  CUTROOM_RETURN_IF_ERROR(LinkChain(chain));
-  int rc = avfilter_graph_config(g, nullptr);
-  if (rc < 0) return AvError(rc, "configure the video filters");
-  return Status::Ok();
+  return FinishPictureGraph(chain, "video");
 }
 
 // The audiogram: the waveform across the middle third of a black frame.
@@ -1208,6 +1196,13 @@ Status Renderer::BuildAudiogramGraph() {
                                                    ":x=0:y=" + std::to_string(EvenDown((out_h_ - wave_h) / 2)) +
                                                    ":color=black"));
   chain.push_back(pad);
+  return FinishPictureGraph(chain, "audiogram");
+}
+
+// The end every picture graph shares: square pixels, 4:2:0, the captions
+// when there are any, the sink; then links and configures the graph.
+Status Renderer::FinishPictureGraph(std::vector<AVFilterContext*>& chain, const std::string& what) {
+  AVFilterGraph* g = graph_.get();
   CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * sar, AddFilter(g, "setsar", "sar=1/1"));
   CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * yuv, AddFilter(g, "format", "pix_fmts=yuv420p"));
   chain.push_back(sar);
@@ -1220,7 +1215,7 @@ Status Renderer::BuildAudiogramGraph() {
   chain.push_back(sink_);
   CUTROOM_RETURN_IF_ERROR(LinkChain(chain));
   int rc = avfilter_graph_config(g, nullptr);
-  if (rc < 0) return AvError(rc, "configure the audiogram filters");
+  if (rc < 0) return AvError(rc, "configure the " + what + " filters");
   return Status::Ok();
 }
 
