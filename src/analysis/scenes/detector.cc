@@ -71,7 +71,7 @@ Result<DetectorKind> ParseDetector(const std::string& name) {
 
 double DefaultThreshold(DetectorKind kind) {
   switch (kind) {
-    case DetectorKind::kContent: return 18.0;
+    case DetectorKind::kContent: return 16.0;
     case DetectorKind::kAdaptive: return 3.0;
     case DetectorKind::kThreshold: return 12.0;
     case DetectorKind::kHash: return 0.4;
