@@ -106,9 +106,10 @@ Result<nlohmann::json> ParseRanges(const nlohmann::json& request, const db::Medi
   return out;
 }
 
-std::string StringField(const nlohmann::json& request, const char* key, const std::string& fallback) {
+Result<std::string> StringField(const nlohmann::json& request, const char* key, const std::string& fallback) {
   if (!request.contains(key) || request[key].is_null()) return fallback;
-  return request[key].is_string() ? request[key].get<std::string>() : std::string("\x01");  // rejected below
+  if (!request[key].is_string()) return Status::InvalidArgument(std::string(key) + " must be a string");
+  return request[key].get<std::string>();
 }
 
 }  // namespace
@@ -129,13 +130,13 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
   const bool has_video = media.media_type.value_or("video") != "audio";
   const bool has_audio = media.audio_codec.has_value();
 
-  std::string aspect = StringField(request, "aspect", "9:16");
+  CUTROOM_ASSIGN_OR_RETURN(std::string aspect, StringField(request, "aspect", "9:16"));
   const AspectInfo* info = nullptr;
   for (const auto& a : kAspects) {
     if (aspect == a.name) info = &a;
   }
   if (!info && aspect != "source") return Status::InvalidArgument("aspect must be 9:16, 1:1, 16:9 or source");
-  std::string reframe = StringField(request, "reframe", "face");
+  CUTROOM_ASSIGN_OR_RETURN(std::string reframe, StringField(request, "reframe", "face"));
   if (reframe != "face" && reframe != "center") return Status::InvalidArgument("reframe must be face or center");
   spec["aspect"] = aspect;
   spec["reframe"] = reframe;
