@@ -9,7 +9,9 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
   # media
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev
-  ffmpeg espeak-ng
+  # flite: its rms voice is speech pocketsphinx reads almost word for word, for
+  # the synthetic test media (tests/support) and the sample video
+  ffmpeg espeak-ng flite
   # service plumbing
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpqxx-dev libpq-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev

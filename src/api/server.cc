@@ -152,6 +152,7 @@ void ApiServer::RegisterRoutes() {
   RegisterAssetRoutes();
   RegisterAnalysisRoutes();
   RegisterClipRoutes();
+  RegisterAiEditRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {

@@ -60,6 +60,7 @@ class ApiServer {
   void RegisterAssetRoutes();
   void RegisterAnalysisRoutes();
   void RegisterClipRoutes();
+  void RegisterAiEditRoutes();
   // Streams a blob with HTTP Range support (the library slices ranges).
   Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.

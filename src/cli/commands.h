@@ -25,6 +25,7 @@ void AddKeysCommands(CLI::App& app, CommandTable& table);
 void AddAdminCommands(CLI::App& app, CommandTable& table);  // migrate, config show
 void AddJobCommands(CLI::App& app, CommandTable& table);    // process, jobs, logs
 void AddScenesCommand(CLI::App& app, CommandTable& table);
+void AddEditCommand(CLI::App& app, CommandTable& table);     // edit: AI edits
 
 // Prints "error: <message>" to stderr and returns the exit code for status.
 int ReportError(const Status& status);

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   AddAdminCommands(app, table);
   AddJobCommands(app, table);
   AddScenesCommand(app, table);
+  AddEditCommand(app, table);
 
   try {
     app.parse(argc, argv);

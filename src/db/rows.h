@@ -266,8 +266,13 @@ struct AiEditJobRow : Timestamps {
   Json plan;  // null until planned
   OptString model;
   std::string status = "queued";
-  OptString edit_job_id;
+  OptString edit_job_id;  // the first output's edit job (edit_job_ids has all)
   OptString error;
+  OptString job_id;       // the "ai_edit" job that plans (and queues the renders)
+  Json request = Json::object();  // the options of the request: outputs, render, aspect, captions
+  OptString planner;      // "rules" or the model's name
+  Json edit_job_ids = Json::array();
+  Json warnings = Json::array();
 };
 
 }  // namespace cutroom::db

@@ -420,6 +420,18 @@ constexpr const char* kProcessingResult = R"SQL(
 ALTER TABLE video_processing ADD COLUMN result TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(result));
 )SQL";
 
+// AI edit jobs: the job that plans them, the request's options, the
+// planner that made the plan, every edit job rendered from it (one per
+// output) and the validator's warnings.
+constexpr const char* kAiEditJobs = R"SQL(
+ALTER TABLE ai_edit_jobs ADD COLUMN job_id TEXT;
+ALTER TABLE ai_edit_jobs ADD COLUMN request TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(request));
+ALTER TABLE ai_edit_jobs ADD COLUMN planner TEXT;
+ALTER TABLE ai_edit_jobs ADD COLUMN edit_job_ids TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(edit_job_ids));
+ALTER TABLE ai_edit_jobs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(warnings));
+CREATE INDEX ai_edit_jobs_owner ON ai_edit_jobs(owner_id, ai_edit_job_id);
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
@@ -427,6 +439,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {1, "initial", kInitialSchema},
       {2, "job_events", kJobEvents},
       {3, "processing_result", kProcessingResult},
+      {4, "ai_edit_jobs", kAiEditJobs},
   };
   return kMigrations;
 }

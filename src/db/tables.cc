@@ -385,6 +385,11 @@ const TableSpec<AiEditJobRow>& AiEditJobsTable() {
         Col("status", &AiEditJobRow::status),
         Col("edit_job_id", &AiEditJobRow::edit_job_id),
         Col("error", &AiEditJobRow::error),
+        Col("job_id", &AiEditJobRow::job_id),
+        Col("request", &AiEditJobRow::request),
+        Col("planner", &AiEditJobRow::planner),
+        Col("edit_job_ids", &AiEditJobRow::edit_job_ids),
+        Col("warnings", &AiEditJobRow::warnings),
     };
     AppendTimestampColumns(s.columns);
     return s;

@@ -75,18 +75,22 @@ Result<nlohmann::json> ParseRanges(const nlohmann::json& request, const db::Medi
   for (size_t i = 0; i < raw.size(); ++i) {
     const auto& r = raw[i];
     std::string what = "ranges[" + std::to_string(i) + "]";
-    nlohmann::json a, b;
-    if (r.is_array() && r.size() == 2) {
+    nlohmann::json a, b, sp = 1.0;
+    if (r.is_array() && (r.size() == 2 || r.size() == 3)) {
       a = r[0];
       b = r[1];
+      if (r.size() == 3) sp = r[2];
     } else if (r.is_object() && r.contains("start_s") && r.contains("end_s")) {
       a = r["start_s"];
       b = r["end_s"];
+      if (r.contains("speed")) sp = r["speed"];
     } else {
-      return Status::InvalidArgument(what + " must be [start_s, end_s]");
+      return Status::InvalidArgument(what + " must be [start_s, end_s] or [start_s, end_s, speed]");
     }
     CUTROOM_ASSIGN_OR_RETURN(double start, Number(a, what + " start"));
     CUTROOM_ASSIGN_OR_RETURN(double end, Number(b, what + " end"));
+    CUTROOM_ASSIGN_OR_RETURN(double speed, Number(sp, what + " speed"));
+    if (speed < 0.5 || speed > 2.0) return Status::InvalidArgument(what + " speed must be 0.5 to 2.0");
     if (start < 0) return Status::InvalidArgument(what + " starts before the media (" + std::to_string(start) + " s)");
     if (end <= start) return Status::InvalidArgument(what + " is empty or reversed (end must be after start)");
     // A range may end a frame past the end (rounding); further is a mistake.
@@ -97,7 +101,13 @@ Result<nlohmann::json> ParseRanges(const nlohmann::json& request, const db::Medi
     end = std::min(end, duration);
     if (end - start < 0.1) return Status::InvalidArgument(what + " is shorter than 0.1 s");
     total += end - start;
-    out.push_back({start, end});
+    // The old two-element shape stays for speed 1, so stored specs keep
+    // their meaning.
+    if (speed == 1.0) {
+      out.push_back({start, end});
+    } else {
+      out.push_back({start, end, speed});
+    }
   }
   if (total > kMaxEditSeconds) {
     return Status::InvalidArgument("the ranges add up to " + std::to_string(total) + " s; at most " +
@@ -117,11 +127,12 @@ Result<std::string> StringField(const nlohmann::json& request, const char* key, 
 Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::MediaRow& media,
                                      const std::optional<db::ClipCandidateRow>& clip, bool has_transcript) {
   if (!request.is_object()) return Status::InvalidArgument("the edit request must be a JSON object");
-  static const char* const kKnown[] = {"video_id", "clip_id", "ranges", "aspect", "reframe", "captions", "output"};
+  static const char* const kKnown[] = {"video_id", "clip_id", "ranges", "aspect", "reframe",
+                                       "captions", "output",  "title",  "audio"};
   for (const auto& [key, value] : request.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       return Status::InvalidArgument("unknown field '" + key +
-                                     "' (video_id, clip_id, ranges, aspect, reframe, captions, output)");
+                                     "' (video_id, clip_id, ranges, aspect, reframe, captions, output, title, audio)");
     }
   }
   nlohmann::json spec;
@@ -230,6 +241,47 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
     }
   }
   spec["captions"] = captions;
+
+  // A title burned in over the first seconds, and loudness normalisation.
+  spec["title"] = nullptr;
+  if (request.contains("title") && !request["title"].is_null()) {
+    const auto& t = request["title"];
+    if (!t.is_object() || !t.contains("text") || !t["text"].is_string()) {
+      return Status::InvalidArgument("title must be {\"text\": \"...\", \"duration_s\": 3}");
+    }
+    std::string text = t["text"].get<std::string>();
+    if (text.empty() || text.size() > 200) return Status::InvalidArgument("title.text must be 1 to 200 characters");
+    double duration = 3;
+    if (t.contains("duration_s")) {
+      CUTROOM_ASSIGN_OR_RETURN(duration, Number(t["duration_s"], "title.duration_s"));
+    }
+    if (duration < 0.5 || duration > 15) return Status::InvalidArgument("title.duration_s must be 0.5 to 15");
+    spec["title"] = {{"text", text}, {"duration_s", duration}};
+  }
+  nlohmann::json audio = {{"normalize", false}, {"target_lufs", -14.0}};
+  if (request.contains("audio") && !request["audio"].is_null()) {
+    const auto& a = request["audio"];
+    if (!a.is_object()) return Status::InvalidArgument("audio must be {\"normalize\": bool, \"target_lufs\": -14}");
+    for (const auto& [key, value] : a.items()) {
+      if (key != "normalize" && key != "target_lufs") {
+        return Status::InvalidArgument("unknown audio field '" + key + "' (normalize, target_lufs)");
+      }
+    }
+    if (a.contains("normalize")) {
+      if (!a["normalize"].is_boolean()) return Status::InvalidArgument("audio.normalize must be true or false");
+      audio["normalize"] = a["normalize"];
+    }
+    if (a.contains("target_lufs")) {
+      CUTROOM_ASSIGN_OR_RETURN(double lufs, Number(a["target_lufs"], "audio.target_lufs"));
+      if (lufs < -70 || lufs > -5) return Status::InvalidArgument("audio.target_lufs must be -70 to -5");
+      audio["target_lufs"] = lufs;
+    }
+  }
+  if (audio["normalize"].get<bool>() && !has_audio) {
+    notes.push_back("the media has no audio: nothing to normalise");
+    audio["normalize"] = false;
+  }
+  spec["audio"] = audio;
   spec["notes"] = notes;
   return spec;
 }
@@ -330,8 +382,9 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
   std::vector<TimeRange> ranges;
   double total = 0;
   for (const auto& r : spec.at("ranges")) {
-    ranges.push_back({r[0].get<double>(), r[1].get<double>()});
-    total += r[1].get<double>() - r[0].get<double>();
+    TimeRange range{r[0].get<double>(), r[1].get<double>(), r.size() > 2 ? r[2].get<double>() : 1.0};
+    ranges.push_back(range);
+    total += range.duration_s();
   }
   RenderSpec rs;
   rs.source_path = path;
@@ -361,15 +414,29 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
               {{"samples", samples.size()}, {"with_faces", with_faces}, {"keys", rs.crop_path.size()}});
     }
   }
-  if (spec.contains("captions") && spec["captions"].is_object()) {
-    CUTROOM_ASSIGN_OR_RETURN(auto stored, analysis::LoadTranscript(*s.db, s.env, s.ids, media.video_id));
+  const bool captions = spec.contains("captions") && spec["captions"].is_object();
+  AssTitle title;
+  if (spec.contains("title") && spec["title"].is_object()) {
+    title.text = spec["title"].value("text", std::string());
+    title.duration_s = spec["title"].value("duration_s", 3.0);
+  }
+  if (captions || !title.text.empty()) {
+    // Words only when captions are on; a title alone is a document of its own.
     std::vector<analysis::TranscriptWord> words;
-    for (const auto& seg : stored.transcript.segments) words.insert(words.end(), seg.words.begin(), seg.words.end());
-    CUTROOM_ASSIGN_OR_RETURN(auto style, CaptionStyleFromJson(spec["captions"], rs.out_width, rs.out_height));
+    CaptionStyle style = DefaultCaptionStyle(rs.out_width, rs.out_height);
+    if (captions) {
+      CUTROOM_ASSIGN_OR_RETURN(auto stored, analysis::LoadTranscript(*s.db, s.env, s.ids, media.video_id));
+      for (const auto& seg : stored.transcript.segments) words.insert(words.end(), seg.words.begin(), seg.words.end());
+      CUTROOM_ASSIGN_OR_RETURN(style, CaptionStyleFromJson(spec["captions"], rs.out_width, rs.out_height));
+    }
     rs.ass_path = work_dir + "/captions.ass";
     std::ofstream f(rs.ass_path, std::ios::binary | std::ios::trunc);
-    f << BuildAssCaptions(words, ranges, style, rs.out_width, rs.out_height);
+    f << BuildAssCaptions(words, ranges, style, rs.out_width, rs.out_height, title);
     if (!f.flush()) return Status::IOError("cannot write " + rs.ass_path);
+  }
+  if (spec.contains("audio") && spec["audio"].is_object()) {
+    rs.normalize_audio = spec["audio"].value("normalize", false);
+    rs.target_lufs = spec["audio"].value("target_lufs", -14.0);
   }
   const std::string output = work_dir + "/render.mp4";
   CUTROOM_ASSIGN_OR_RETURN(
@@ -389,7 +456,9 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
   asset->metadata = {{"edit_job_id", edit.edit_job_id},
                      {"has_audio", result.has_audio},
                      {"frames", result.video_frames},
-                     {"captions", !rs.ass_path.empty()},
+                     {"captions", captions},
+                     {"title", !title.text.empty()},
+                     {"normalized_audio", rs.normalize_audio},
                      {"crop_keys", rs.crop_path.size()}};
   return s.blobs->AdoptFile(output, asset->storage_key);
 }

@@ -5,12 +5,15 @@
 // and a "render" job; RunRender does the work.
 //
 // Spec (edit_jobs.spec), as BuildEditSpec normalises a request:
-//   {"ranges": [[start_s, end_s], ...],      source times, joined in order
+//   {"ranges": [[start_s, end_s(, speed)], ...],  source times, joined in order;
+//                                           speed 0.5..2 (only written when not 1)
 //    "aspect": "9:16" | "1:1" | "16:9" | "source",
 //    "reframe": "face" | "center",
 //    "captions": {style...} | false,         see edit/render/ass_captions.h
 //    "output": {"width", "height", "crf", "fps", "preset"},
 //    "crop": {"width", "height"} | null,     in source display pixels
+//    "title": {"text", "duration_s"} | null,  burned in from the start of the output
+//    "audio": {"normalize": bool, "target_lufs": -14},  EBU R128 (loudnorm)
 //    "notes": [...]}                          what was decided for the caller
 // Defaults: aspect 9:16, reframe face, captions on, CRF 20, preset
 // veryfast, the source frame rate, and the aspect's standard size (720x1280,
@@ -30,7 +33,7 @@
 namespace cutroom::edit {
 
 // Most ranges in one edit, and the longest total.
-inline constexpr size_t kMaxRanges = 100;
+inline constexpr size_t kMaxRanges = 1000;
 inline constexpr double kMaxEditSeconds = 3 * 3600;
 
 // Validates a request against its media (and clip, when it names one) and

@@ -57,6 +57,8 @@ class JobContext {
 
   const db::JobRow& job() const { return job_; }
   const JobServices& services() const { return services_; }
+  // For handlers that queue follow-up jobs (an AI edit queues its renders).
+  JobQueue& queue() const { return *queue_; }
   const std::string& processing_id() const;
 
   bool cancelled() const { return token_->cancelled(); }

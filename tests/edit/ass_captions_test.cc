@@ -19,6 +19,8 @@ using ::testing::Not;
 struct Event {
   double start = 0, end = 0;
   std::string text;
+  std::string style;
+  int layer = 0;
 };
 
 double ParseAssTime(const std::string& t) {
@@ -42,7 +44,7 @@ std::vector<Event> Events(const std::string& doc) {
       fields.push_back(line.substr(pos, comma - pos));
       pos = comma + 1;
     }
-    events.push_back({ParseAssTime(fields[1]), ParseAssTime(fields[2]), line.substr(pos)});
+    events.push_back({ParseAssTime(fields[1]), ParseAssTime(fields[2]), line.substr(pos), fields[3], std::stoi(fields[0])});
   }
   return events;
 }
@@ -108,6 +110,23 @@ TEST(AssCaptions, RetimesWordsOntoTheJoinedRangesAndDropsTheRest) {
   EXPECT_LE(events[1].end, 3.0 + 0.006);
   // "again" lingers, but not past its range's end (1.0 s in output time).
   EXPECT_LE(events[0].end, 1.0 + 0.006);
+}
+
+TEST(AssCaptions, RetimesWordsThroughEachRangesSpeed) {
+  const std::vector<TranscriptWord> words = {{"fast", 1.0, 1.4, 1}, {"slow", 4.5, 4.8, 1}};
+  // 2 s at double speed (1 s of output), then 2 s at half speed (4 s).
+  const std::vector<TimeRange> ranges = {{0, 2, 2.0}, {4, 6, 0.5}};
+  const auto events = Events(BuildAssCaptions(words, ranges, Style(40, false), 720, 1280));
+  ASSERT_EQ(events.size(), 2u);
+  // 1.0 s into the first range is 0.5 s of output, the word 0.2 s long.
+  EXPECT_EQ(Plain(events[0].text), "fast");
+  EXPECT_NEAR(events[0].start, 0.5, 0.006);
+  EXPECT_LE(events[0].end, 1.0 + 0.006);  // lingers, but not past its range's 1 s of output
+  EXPECT_GT(events[0].end, 0.7);
+  // 0.5 s into the second range is 1.0 s after its output start (1 s).
+  EXPECT_EQ(Plain(events[1].text), "slow");
+  EXPECT_NEAR(events[1].start, 2.0, 0.006);
+  EXPECT_NEAR(events[1].end, 2.6 + 0.35, 0.006);  // 0.3 s of source is 0.6 s of output, then the linger
 }
 
 TEST(AssCaptions, ClipsWordsCutByARangeEdgeAndDropsSlivers) {
@@ -219,6 +238,60 @@ TEST(AssCaptions, StartsANewPageAtAPauseASentenceEndAndAJoin) {
   EXPECT_NEAR(events[3].start, 3.5 + 0.1, 0.006);
   // A page never overlaps the next one.
   for (size_t i = 0; i + 1 < events.size(); ++i) EXPECT_LE(events[i].end, events[i + 1].start + 1e-9);
+}
+
+TEST(AssCaptions, PutsATitleOverTheOpeningSeconds) {
+  CaptionStyle style = Style(40, false);
+  style.primary_color = 0x112233;
+  const std::string doc = BuildAssCaptions({{"word", 3.0, 3.4, 1}}, {{0, 10}}, style, 720, 1280,
+                                           AssTitle{"Five {\\an2} tips\\", 2.5});
+  // Bold, top centre (8), in the captions' font and colour, 10% of the
+  // height from the top.
+  EXPECT_THAT(doc, HasSubstr("Style: Title,DejaVu Sans,"));
+  EXPECT_THAT(doc, HasSubstr(",&H332211,&H332211,&H000000,&H80000000,-1,"));
+  EXPECT_THAT(doc, HasSubstr(",8,29,29,128,1\n"));
+  const auto events = Events(doc);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].style, "Title");
+  EXPECT_EQ(events[0].layer, 1);  // drawn over the captions
+  EXPECT_NEAR(events[0].start, 0.0, 1e-9);
+  EXPECT_NEAR(events[0].end, 2.5, 0.006);
+  // Fades in and out; braces and backslashes escaped like words'.
+  EXPECT_EQ(events[0].text, "{\\fad(300,300)}Five \\{\\\u2060an2\\} tips\\\u2060");
+  EXPECT_THAT(doc, Not(HasSubstr("{\\an2}")));
+  EXPECT_EQ(events[1].style, "Caption");
+  EXPECT_EQ(Plain(events[1].text), "word");
+}
+
+TEST(AssCaptions, ClampsTheTitleToTheOutputAndKeepsItsLineBreaks) {
+  // 4 s of source at double speed: 2 s of output. No words: only the title.
+  const auto events = Events(BuildAssCaptions({}, {{1, 5, 2.0}}, Style(), 720, 1280,
+                                              AssTitle{"Line one\n\n  line\ttwo ", 6}));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].style, "Title");
+  EXPECT_NEAR(events[0].end, 2.0, 0.006);
+  // A short title fades over a quarter of its time at most.
+  EXPECT_EQ(events[0].text, "{\\fad(300,300)}Line one\\Nline two");
+  const auto brief = Events(BuildAssCaptions({}, {{0, 10}}, Style(), 720, 1280, AssTitle{"Hi", 0.8}));
+  ASSERT_EQ(brief.size(), 1u);
+  EXPECT_EQ(brief[0].text, "{\\fad(200,200)}Hi");
+}
+
+TEST(AssCaptions, LeavesOutAnEmptyOrZeroLengthTitle) {
+  for (const AssTitle& title : {AssTitle{" \n\t", 3}, AssTitle{"Title", 0}, AssTitle{"Title", -1}}) {
+    const std::string doc = BuildAssCaptions({}, {{0, 10}}, Style(), 720, 1280, title);
+    EXPECT_THAT(doc, Not(HasSubstr("Title")));
+    EXPECT_TRUE(Events(doc).empty());
+    EXPECT_EQ(doc, BuildAssCaptions({}, {{0, 10}}, Style(), 720, 1280));
+  }
+}
+
+TEST(AssCaptions, PutsTheTitleInTheMiddleWhenCaptionsAreOnTop) {
+  CaptionStyle style = Style();
+  style.position = CaptionPosition::kTop;
+  const std::string doc = BuildAssCaptions({}, {{0, 10}}, style, 1920, 1080, AssTitle{"Title", 3});
+  // Landscape: 6% of the height as the margin; alignment 5, the middle.
+  EXPECT_THAT(doc, HasSubstr(",5,77,77,65,1\n"));
 }
 
 TEST(CaptionStyle, DefaultsFollowTheOutputShape) {

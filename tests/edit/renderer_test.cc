@@ -58,6 +58,16 @@ class RenderTest : public ::testing::Test {
                       "-pix_fmt", "yuv420p", "-c:a", "aac"});
     Make("quadrants.mp4", {"-f", "lavfi", "-i", quadrants, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt",
                            "yuv420p"});
+    // A quiet tone (about -35 LUFS) swelling slowly, and the same with a
+    // loud click each second: its true peaks keep loudnorm from simply
+    // raising the gain.
+    const std::string tone = "0.018*(1+0.5*sin(2*PI*0.7*t))*sin(2*PI*440*t)";
+    const std::string clicks = tone + "+0.2*lt(mod(t,1),0.001)";
+    for (const auto& [name, expr] : {std::pair{"quiet.mp4", tone}, std::pair{"quiet-clicks.mp4", clicks}}) {
+      Make(name, {"-f", "lavfi", "-i", "color=c=gray:s=160x90:r=25:d=6", "-f", "lavfi", "-i",
+                  "aevalsrc='" + expr + "|" + expr + "':s=48000:d=6", "-c:v", "libx264", "-preset", "veryfast",
+                  "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"});
+    }
     for (int r : {90, 180, 270}) {
       // The display matrix comes from the "rotate" tag, written when remuxing.
       Make("rot" + std::to_string(r) + ".mp4",
@@ -364,6 +374,203 @@ TEST_F(RenderTest, DrawsOverrideTagsInWordsAsText) {
   EXPECT_GT(Differing(At(a, 1.0), At(b, 1.0), 0, 120, 320, 180, 40), 300);  // the whole text, braces included
 }
 
+TEST_F(RenderTest, BurnsATitleInOverTheOpeningSeconds) {
+  CaptionStyle style = DefaultCaptionStyle(320, 180);
+  const std::string ass = Out("title.ass");
+  cutroom::testing::WriteFile(ass, BuildAssCaptions({}, {{0, 3}}, style, 320, 180, AssTitle{"A TITLE ON TOP", 1.5}));
+  RenderSpec plain = Spec(Source("gray.mp4"), {{0, 3}});
+  plain.crf = 12;
+  RenderSpec titled = plain;
+  titled.ass_path = ass;
+  ASSERT_OK(Render(plain, Out("plain.mp4")).status());
+  ASSERT_OK(Render(titled, Out("titled.mp4")).status());
+  const auto a = DecodeAll(Out("plain.mp4"), media::PixelFormat::kRgb24);
+  const auto b = DecodeAll(Out("titled.mp4"), media::PixelFormat::kRgb24);
+  ASSERT_EQ(a.size(), b.size());
+  // The top third, where the title goes, while it is fully shown; the
+  // bottom never changes.
+  EXPECT_GT(Differing(At(a, 0.75), At(b, 0.75), 0, 0, 320, 60, 40), 300);
+  EXPECT_EQ(Differing(At(a, 0.75), At(b, 0.75), 0, 90, 320, 180, 40), 0);
+  // Fading in at the start, fully gone after 1.5 s.
+  EXPECT_LT(Differing(At(a, 0.0), At(b, 0.0), 0, 0, 320, 60, 40), Differing(At(a, 0.75), At(b, 0.75), 0, 0, 320, 60, 40));
+  EXPECT_EQ(Differing(At(a, 1.6), At(b, 1.6), 0, 0, 320, 180, 40), 0);
+  EXPECT_EQ(Differing(At(a, 2.5), At(b, 2.5), 0, 0, 320, 180, 40), 0);
+}
+
+// Frequency of a steady tone from its zero crossings over [from, to).
+double ToneHz(const std::vector<int16_t>& s, double from, double to) {
+  int crossings = 0;
+  const size_t a = static_cast<size_t>(from * 16000), b = std::min(s.size(), static_cast<size_t>(to * 16000));
+  for (size_t i = a + 1; i < b; ++i) {
+    if ((s[i - 1] < 0) != (s[i] < 0)) ++crossings;
+  }
+  return crossings / 2.0 / (to - from);
+}
+
+TEST_F(RenderTest, PlaysEachRangeAtItsSpeedWithSoundAndPictureTogether) {
+  // 1 s at double speed (0.5 s of output), then 0.8 s at half speed
+  // (1.6 s). The flashes and beeps at 1 s and 3 s of the source land at
+  // (1.0 - 0.6) / 2 = 0.2 s and 0.5 + (3.0 - 2.8) / 0.5 = 0.9 s; the first
+  // beep lasts 0.1 s, the second 0.4 s, both still at 1 kHz.
+  const std::vector<TimeRange> ranges = {{0.6, 1.6, 2.0}, {2.8, 3.6, 0.5}};
+  auto result = Render(Spec(Source("marker.mp4"), ranges), Out("speed.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(result->duration_s, 2.1, 1e-3);
+  // 25 frames a second for the first range (every other source frame),
+  // each source frame twice as long in the second: 12.5 + 20.
+  EXPECT_NEAR(static_cast<double>(result->video_frames), 32.5, 1.5);
+  const auto frames = DecodeAll(Out("speed.mp4"), media::PixelFormat::kGray8);
+  ASSERT_FALSE(frames.empty());
+  for (size_t i = 1; i < frames.size(); ++i) {
+    EXPECT_GT(frames[i].pts_s, frames[i - 1].pts_s);
+    EXPECT_LE(frames[i].pts_s - frames[i - 1].pts_s, 2 * kFrame + 1e-3) << "at " << frames[i].pts_s;
+  }
+  EXPECT_NEAR(LastFrameEnd(frames) + 2 * kFrame, 2.1, kFrame);
+  auto audio = media::ReadAudio16kMono(Out("speed.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 2.1, 0.03);
+  for (double expected : {0.2, 0.9}) {
+    const double flash = FlashAt(frames, expected - 0.15);
+    EXPECT_NEAR(flash, expected, 0.005) << "flash near " << expected;
+    EXPECT_NEAR(BeepAt(*audio, expected - 0.15), expected, kFrame) << "beep near " << expected;
+  }
+  EXPECT_NEAR(ToneHz(*audio, 0.22, 0.28), 1000, 60);
+  EXPECT_NEAR(ToneHz(*audio, 0.95, 1.25), 1000, 20);
+  EXPECT_LT(Rms(*audio, 0.35, 0.45), 500);  // the first beep is over by 0.3 s
+  EXPECT_GT(Rms(*audio, 1.15, 1.25), 4000);  // the second lasts to 1.3 s
+
+  // With an output frame rate the fps filter picks the frames.
+  RenderSpec at_fps = Spec(Source("marker.mp4"), ranges);
+  at_fps.fps = 25;
+  auto fixed = Render(at_fps, Out("speed-fps.mp4"));
+  ASSERT_OK(fixed.status());
+  EXPECT_NEAR(fixed->duration_s, 2.1, 1e-3);
+  EXPECT_NEAR(static_cast<double>(fixed->video_frames), 2.1 * 25, 1);
+  EXPECT_NEAR(FlashAt(DecodeAll(Out("speed-fps.mp4"), media::PixelFormat::kGray8), 0.7), 0.9, kFrame);
+}
+
+TEST_F(RenderTest, KeepsSlowedDownSoundToTheEndOfItsRange) {
+  // atempo holds back the end of its last window; without flushing it the
+  // slowed range ended in tens of milliseconds of silence before the join.
+  const std::vector<TimeRange> ranges = {{0.5, 1.5, 0.5}, {2.0, 2.5, 1.0}, {0.5, 1.0, 2.0}};
+  auto result = Render(Spec(Source("gray.mp4"), ranges), Out("slow.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(result->duration_s, 2.0 + 0.5 + 0.25, 1e-3);
+  auto audio = media::ReadAudio16kMono(Out("slow.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 2.75, 0.03);
+  const double steady = Rms(*audio, 1.0, 1.5);
+  ASSERT_GT(steady, 1000);
+  // Up to the 5 ms fade before each join (at 2.0 and 2.5 s), and at the end.
+  EXPECT_GT(Rms(*audio, 1.95, 1.994), 0.8 * steady);
+  EXPECT_GT(Rms(*audio, 2.45, 2.494), 0.8 * steady);
+  EXPECT_GT(Rms(*audio, 2.70, 2.744), 0.8 * steady);
+  EXPECT_NEAR(ToneHz(*audio, 0.2, 1.8), 300, 6);  // the pitch, slowed down
+}
+
+TEST_F(RenderTest, CountsProgressAndCaptionsInOutputTime) {
+  // Captions built through the same ranges line up with the render.
+  const std::vector<TimeRange> ranges = {{0.5, 2.5, 2.0}, {0.5, 1.0, 0.5}};
+  CaptionStyle style = DefaultCaptionStyle(320, 180);
+  style.size = 40;
+  style.margin = 10;
+  const std::string ass = Out("captions.ass");
+  cutroom::testing::WriteFile(ass, BuildAssCaptions({{"LATE", 2.0, 2.5, 1}}, ranges, style, 320, 180));
+  RenderSpec spec = Spec(Source("gray.mp4"), ranges);
+  spec.crf = 12;
+  spec.ass_path = ass;
+  std::vector<double> seen;
+  auto result = Render(spec, Out("captioned.mp4"), [&](double p) { seen.push_back(p); });
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(result->duration_s, 2.0, 1e-3);
+  ASSERT_GE(seen.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+  // The word, 1.5 s into the first range, shows from 0.75 s to its end at 1 s.
+  ASSERT_OK(Render(Spec(Source("gray.mp4"), ranges), Out("plain.mp4")).status());
+  const auto a = DecodeAll(Out("plain.mp4"), media::PixelFormat::kRgb24);
+  const auto b = DecodeAll(Out("captioned.mp4"), media::PixelFormat::kRgb24);
+  auto differing = [&](double t) { return Differing(At(a, t), At(b, t), 0, 90, 320, 180, 40); };
+  EXPECT_EQ(differing(0.6), 0);
+  EXPECT_GT(differing(0.9), 300);
+  EXPECT_EQ(differing(1.5), 0);
+}
+
+TEST_F(RenderTest, ChangesTheSpeedOfAnAudiogram) {
+  RenderSpec spec = Spec(TestMedia("tone.wav"), {{0.2, 1.8, 2.0}, {0.2, 0.6, 0.5}});
+  spec.out_width = 320;
+  spec.out_height = 180;
+  auto result = Render(spec, Out("audiogram.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(result->duration_s, 1.6, kFrame);
+  auto audio = media::ReadAudio16kMono(Out("audiogram.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 1.6, 0.03);
+}
+
+// Integrated loudness (EBU R128) of a file's audio, by ffmpeg's ebur128.
+double IntegratedLufs(const std::string& path) {
+  std::string output;
+  Status st = RunProcess({"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", path, "-map", "0:a", "-af",
+                          "ebur128", "-f", "null", "-"},
+                         &output);
+  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << output;
+  // The summary at the end: "    I:         -16.1 LUFS".
+  const size_t at = output.rfind("I:");
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no integrated loudness in\n" << output;
+    return 0;
+  }
+  return std::strtod(output.c_str() + at + 2, nullptr);
+}
+
+TEST_F(RenderTest, NormalizesTheLoudnessToTheTarget) {
+  const double source = IntegratedLufs(Source("quiet.mp4"));
+  ASSERT_NEAR(source, -35, 2);
+  RenderSpec spec = Spec(Source("quiet.mp4"), {{0.5, 3.0}, {3.5, 5.5}});
+  spec.normalize_audio = true;
+  spec.target_lufs = -16;
+  auto result = Render(spec, Out("loud.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_NEAR(IntegratedLufs(Out("loud.mp4")), -16, 1.5);
+  // The track keeps its length.
+  auto audio = media::ReadAudio16kMono(Out("loud.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 4.5, 0.03);
+  EXPECT_NEAR(result->duration_s, 4.5, 1e-3);
+
+  // Off, the level stays the source's.
+  spec.normalize_audio = false;
+  ASSERT_OK(Render(spec, Out("as-is.mp4")).status());
+  EXPECT_NEAR(IntegratedLufs(Out("as-is.mp4")), source, 1.0);
+
+  // Loud clicks over the tone: one gain would push them over the true-peak
+  // ceiling, so loudnorm follows the loudness dynamically and limits them.
+  RenderSpec clicks = Spec(Source("quiet-clicks.mp4"), {{0.5, 5.5, 1.25}});
+  clicks.normalize_audio = true;
+  clicks.target_lufs = -16;
+  auto limited = Render(clicks, Out("clicks.mp4"));
+  ASSERT_OK(limited.status());
+  EXPECT_NEAR(limited->duration_s, 4.0, 1e-3);
+  EXPECT_NEAR(IntegratedLufs(Out("clicks.mp4")), -16, 1.5);
+}
+
+TEST_F(RenderTest, LeavesSilenceAsItIsWhenNormalizing) {
+  // bands.mp4 has no audio at all; marker.mp4 is silent between its beeps.
+  RenderSpec silent = Spec(Source("bands.mp4"), {{0, 1}});
+  silent.normalize_audio = true;
+  auto video_only = Render(silent, Out("silent.mp4"));
+  ASSERT_OK(video_only.status());
+  EXPECT_FALSE(video_only->has_audio);
+  RenderSpec quiet = Spec(Source("marker.mp4"), {{1.5, 2.5}});
+  quiet.normalize_audio = true;
+  ASSERT_OK(Render(quiet, Out("quiet.mp4")).status());
+  auto audio = media::ReadAudio16kMono(Out("quiet.mp4"));
+  ASSERT_OK(audio.status());
+  EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 1.0, 0.03);
+  EXPECT_LT(Rms(*audio, 0, 1), 1);
+}
+
 TEST_F(RenderTest, FollowsTheCropPath) {
   RenderSpec spec = Spec(Source("bands.mp4"), {{0, 3}});
   spec.crop_width = 80;
@@ -532,6 +739,13 @@ TEST_F(RenderTest, RejectsBadSpecsBeforeWritingAnything) {
       {"fps", [](RenderSpec& s) { s.fps = 1000; }, "fps"},
       {"bitrate", [](RenderSpec& s) { s.audio_bitrate = 100; }, "bitrate"},
       {"threads", [](RenderSpec& s) { s.threads = -1; }, "threads"},
+      {"too slow", [](RenderSpec& s) { s.ranges = {{0, 1, 0.4}}; }, "speed"},
+      {"too fast", [](RenderSpec& s) { s.ranges = {{0, 1, 1.0}, {1, 2, 2.5}}; }, "range 2 (1.000..2.000 s) has speed"},
+      {"speed not finite", [](RenderSpec& s) { s.ranges = {{0, 1, NAN}}; }, "speed"},
+      {"no speed", [](RenderSpec& s) { s.ranges = {{0, 1, 0}}; }, "speed"},
+      {"target too low", [](RenderSpec& s) { s.normalize_audio = true, s.target_lufs = -80; }, "loudness"},
+      {"target too high", [](RenderSpec& s) { s.target_lufs = -4; }, "loudness"},
+      {"target not finite", [](RenderSpec& s) { s.target_lufs = NAN; }, "loudness"},
   };
   for (const Case& c : cases) {
     RenderSpec spec = Spec(TestMedia("small.mp4"), {{0, 1}});

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes the small synthetic media the C++ tests share, once per build tree:
-# later runs find the files and return at once. Needs ffmpeg.
+# later runs find the files and return at once. Needs ffmpeg (flite, espeak-ng
+# and the shared tool for the speech files).
 set -euo pipefail
 out="${1:?usage: make_test_media.sh OUTDIR}"
-stamp="$out/.version-4"
+stamp="$out/.version-5"
 [ -f "$stamp" ] && exit 0
 mkdir -p "$out"
 tmp="$(mktemp -d "$out/.tmp.XXXXXX")"
@@ -24,6 +25,11 @@ if [ -f "$tool" ] && command -v espeak-ng >/dev/null; then
   python3 "$tool" "$tmp/scenes-b.mkv" --seed 12 --size 256x144 --fps 25 --scenes 6 --no-speech --vcodec mpeg4 >/dev/null
   python3 "$tool" "$tmp/scenes-c.mp4" --seed 13 --size 320x180 --fps 24 --scenes 6 --no-speech --gop 250 >/dev/null
   python3 "$tool" "$tmp/scenes-d.webm" --seed 14 --size 320x180 --fps 30 --scenes 6 --no-speech --vcodec libvpx-vp9 >/dev/null
+fi
+# A talk with planted pauses and "um"/"uh" fillers, exact truth beside it
+# (silence and filler removal tests).
+if command -v flite >/dev/null; then
+  python3 "$(dirname "$0")/make_edit_talk.py" "$tmp/edit-talk.mp4" >/dev/null
 fi
 mv "$tmp"/* "$out"/
 touch "$stamp"

@@ -28,8 +28,8 @@ constexpr double kSideMarginFraction = 0.04;
 constexpr double kPausePageBreakS = 0.6;
 constexpr double kLingerS = 0.35;
 // A word cut by a range edge keeps its piece inside the range only if the
-// piece is at least this long or half the word: shorter slivers would flash
-// for a frame or two.
+// piece is at least this long in the output or half the word: shorter
+// slivers would flash for a frame or two.
 constexpr double kMinClippedWordS = 0.08;
 
 int Portraitness(int w, int h) {
@@ -51,6 +51,13 @@ int DefaultMargin(int w, int h) {
 
 int SideMargin(int w) { return static_cast<int>(std::lround(kSideMarginFraction * w)); }
 
+// Titles: large, yet this many characters fit a line (longer titles wrap);
+// clear of the status and header bars players draw over the top of a
+// portrait video.
+constexpr int kTitleCharsPerLine = 16;
+constexpr double kTitleSizeFraction = 0.08;
+constexpr double kTitleFadeS = 0.3;
+
 int DefaultSize(int w, int h, int max_chars, bool uppercase) {
   const double usable = w - 2.0 * SideMargin(w);
   const double advance = uppercase ? kAdvanceUppercase : kAdvanceMixedCase;
@@ -60,6 +67,17 @@ int DefaultSize(int w, int h, int max_chars, bool uppercase) {
 }
 
 double DefaultOutline(int size) { return std::max(1.0, std::round(size / 14.0 * 2) / 2); }
+
+int TitleSize(int w, int h) {
+  const double usable = w - 2.0 * SideMargin(w);
+  const double fits = usable / (kTitleCharsPerLine * kAdvanceMixedCase * kEmPerSize);
+  return static_cast<int>(std::clamp(std::floor(std::min(fits, kTitleSizeFraction * h)), 8.0, 300.0));
+}
+
+int TitleMargin(int w, int h) {
+  static constexpr double kFraction[] = {0.10, 0.08, 0.06};
+  return static_cast<int>(std::lround(kFraction[Portraitness(w, h)] * h));
+}
 
 // --- UTF-8 -------------------------------------------------------------------
 
@@ -174,6 +192,20 @@ std::string EscapeAss(std::string_view text) {
   return out;
 }
 
+// A title's lines, cleaned and escaped like words, joined by hard line
+// breaks; empty lines are dropped. libass wraps each further to the width.
+std::string TitleText(std::string_view text) {
+  std::string out;
+  size_t from = 0;
+  while (from <= text.size()) {
+    const size_t nl = std::min(text.find('\n', from), text.size());
+    const CleanText line = Clean(text.substr(from, nl - from), false);
+    if (!line.text.empty()) out += (out.empty() ? "" : "\\N") + EscapeAss(line.text);
+    from = nl + 1;
+  }
+  return out;
+}
+
 bool EndsSentence(std::string_view text) {
   // Skip closing quotes and brackets: `"Stop."` ends a sentence.
   size_t end = text.size();
@@ -204,12 +236,18 @@ std::string AssTime(int64_t centiseconds) {
 
 int64_t Centiseconds(double t) { return std::llround(t * 100); }
 
-std::string Header(const CaptionStyle& style, int play_w, int play_h) {
+std::string OutlineWidth(double width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", width);
+  return buf;
+}
+
+// with_title: a second style, "Title", in the captions' font and colours.
+std::string Header(const CaptionStyle& style, int play_w, int play_h, bool with_title) {
   std::string font = style.font;
   std::replace(font.begin(), font.end(), ',', ' ');  // commas separate Style fields
   const int alignment = style.position == CaptionPosition::kTop ? 8 : style.position == CaptionPosition::kMiddle ? 5 : 2;
-  char outline[32];
-  std::snprintf(outline, sizeof outline, "%.2f", style.outline_width);
+  const std::string outline = OutlineWidth(style.outline_width);
   const std::string side = std::to_string(SideMargin(play_w));
   std::string h;
   h += "[Script Info]\n";
@@ -227,6 +265,15 @@ std::string Header(const CaptionStyle& style, int play_w, int play_h) {
        AssColor(style.highlight_color) + "," + AssColor(style.outline_color) + ",&H80000000," +
        (style.bold ? "-1" : "0") + ",0,0,0,100,100,0,0,1," + outline + ",0," + std::to_string(alignment) + "," + side +
        "," + side + "," + std::to_string(style.margin) + ",1\n";
+  if (with_title) {
+    // Top centre, or the middle when the captions hold the top.
+    const int title_size = TitleSize(play_w, play_h);
+    const int title_alignment = style.position == CaptionPosition::kTop ? 5 : 8;
+    h += "Style: Title," + font + "," + std::to_string(title_size) + "," + AssColor(style.primary_color) + "," +
+         AssColor(style.primary_color) + "," + AssColor(style.outline_color) + ",&H80000000,-1,0,0,0,100,100,0,0,1," +
+         OutlineWidth(DefaultOutline(title_size)) + ",0," + std::to_string(title_alignment) + "," + side + "," + side +
+         "," + std::to_string(TitleMargin(play_w, play_h)) + ",1\n";
+  }
   h += "\n[Events]\n";
   h += "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n";
   return h;
@@ -257,7 +304,8 @@ std::vector<PlacedWord> PlaceWords(const std::vector<analysis::TranscriptWord>& 
   range_out_end.clear();
   for (size_t k = 0; k < ranges.size(); ++k) {
     const TimeRange& r = ranges[k];
-    const bool usable = std::isfinite(r.start_s) && std::isfinite(r.end_s) && r.end_s > r.start_s;
+    const bool usable = std::isfinite(r.start_s) && std::isfinite(r.end_s) && r.end_s > r.start_s &&
+                        std::isfinite(r.speed) && r.speed > 0;
     if (usable) {
       for (const auto* w : sorted) {
         const double ws = w->start_s;
@@ -265,16 +313,17 @@ std::vector<PlacedWord> PlaceWords(const std::vector<analysis::TranscriptWord>& 
         double s = std::max(ws, r.start_s), e = std::min(we, r.end_s);
         if (we > ws) {
           if (e <= s) continue;
-          if (e - s < kMinClippedWordS && e - s < 0.5 * (we - ws)) continue;
+          if ((e - s) / r.speed < kMinClippedWordS && e - s < 0.5 * (we - ws)) continue;
         } else {
           if (ws < r.start_s || ws >= r.end_s) continue;  // a word without length: a point
           e = s;
         }
         CleanText clean = Clean(w->word, uppercase);
         if (clean.text.empty()) continue;
-        placed.push_back({std::move(clean.text), clean.chars, offset + s - r.start_s, offset + e - r.start_s, k});
+        placed.push_back({std::move(clean.text), clean.chars, offset + (s - r.start_s) / r.speed,
+                          offset + (e - r.start_s) / r.speed, k});
       }
-      offset += r.end_s - r.start_s;
+      offset += r.duration_s();
     }
     range_out_end.push_back(offset);
   }
@@ -376,10 +425,12 @@ std::string PageText(const std::vector<PlacedWord>& w, const Page& page, const C
   return text;
 }
 
-void AddDialogue(std::string& doc, double start, double end, const std::string& text) {
+void AddDialogue(std::string& doc, double start, double end, const std::string& text,
+                 const char* style_name = "Caption", int layer = 0) {
   const int64_t s = Centiseconds(start), e = Centiseconds(end);
   if (e <= s) return;
-  doc += "Dialogue: 0," + AssTime(s) + "," + AssTime(e) + ",Caption,,0,0,0,," + text + "\n";
+  doc += "Dialogue: " + std::to_string(layer) + "," + AssTime(s) + "," + AssTime(e) + "," + style_name + ",,0,0,0,," +
+         text + "\n";
 }
 
 // --- JSON ------------------------------------------------------------------------
@@ -493,9 +544,26 @@ Result<CaptionStyle> CaptionStyleFromJson(const nlohmann::json& json, int out_w,
 
 std::string BuildAssCaptions(const std::vector<analysis::TranscriptWord>& words, const std::vector<TimeRange>& ranges,
                              const CaptionStyle& style, int play_w, int play_h) {
-  std::string doc = Header(style, std::max(play_w, 1), std::max(play_h, 1));
+  return BuildAssCaptions(words, ranges, style, play_w, play_h, AssTitle{});
+}
+
+std::string BuildAssCaptions(const std::vector<analysis::TranscriptWord>& words, const std::vector<TimeRange>& ranges,
+                             const CaptionStyle& style, int play_w, int play_h, const AssTitle& title) {
   std::vector<double> range_out_end;
   const std::vector<PlacedWord> placed = PlaceWords(words, ranges, style.uppercase, range_out_end);
+  const double output_s = range_out_end.empty() ? 0 : range_out_end.back();
+  const std::string title_text = TitleText(title.text);
+  const double title_end = std::isfinite(title.duration_s) ? std::min(title.duration_s, output_s) : 0;
+  const bool with_title = !title_text.empty() && Centiseconds(title_end) > 0;
+  std::string doc = Header(style, std::max(play_w, 1), std::max(play_h, 1), with_title);
+  if (with_title) {
+    // Fades of up to 0.3 s, never more than a quarter of the time on screen
+    // each, so that a short title is still fully drawn for half of it.
+    const int fade_ms = static_cast<int>(std::lround(1000 * std::min(kTitleFadeS, title_end / 4)));
+    AddDialogue(doc, 0, title_end,
+                "{\\fad(" + std::to_string(fade_ms) + "," + std::to_string(fade_ms) + ")}" + title_text,
+                "Title", 1);
+  }
   const std::vector<Page> pages = Paginate(placed, style);
   for (size_t p = 0; p < pages.size(); ++p) {
     const Page& page = pages[p];

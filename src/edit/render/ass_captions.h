@@ -3,15 +3,21 @@
 // onto a render (renderer.h).
 //
 // Words arrive in source time; the render joins source ranges in order, so
-// each word is moved onto the output timeline of the range it falls in (a
-// word in two overlapping ranges appears twice, words outside every range
-// are dropped, words cut by a range edge are clipped to it). Words are then
+// each word is moved onto the output timeline of the range it falls in, at
+// the range's speed (x seconds into a range at speed s is x / s seconds
+// into its output; a word in two overlapping ranges appears twice, words
+// outside every range are dropped, words cut by a range edge are clipped
+// to it). Words are then
 // grouped into short pages of at most max_lines lines of at most
 // max_chars_per_line characters; a page also ends at a pause, after a
 // sentence and at every join between ranges. With highlight on, each page
 // is written as one Dialogue per word, showing the whole page with the word
 // being spoken in the highlight colour (inline override tags), the way
 // short-form captions are read.
+//
+// A title can go over the opening seconds: large bold text near the top
+// (in the middle when the captions are at the top), wrapped by libass to
+// the width, fading in and out.
 //
 // The document's PlayResX/PlayResY are the output size, so font sizes,
 // outlines and margins are output pixels.
@@ -74,11 +80,28 @@ CaptionStyle DefaultCaptionStyle(int out_w, int out_h);
 // and for a non-object or a non-positive output size.
 Result<CaptionStyle> CaptionStyleFromJson(const nlohmann::json& json, int out_w, int out_h);
 
+struct AssTitle {
+  // UTF-8, drawn as written: braces and backslashes are text, not tags.
+  // A line break starts a new line; other control characters and runs of
+  // white space become single spaces. Empty: no title.
+  std::string text;
+  // Shown from output time 0 for this long (at most the output's length);
+  // not positive: no title.
+  double duration_s = 3;
+};
+
 // The complete ASS document for `words` (source times, any order) shown
-// over the output of a render that joins `ranges` (source times) in order,
-// drawn at play_w x play_h. Events are in output time, in order. No words
-// inside the ranges gives a valid document without events.
+// over the output of a render that joins `ranges` (source times, each at
+// its speed) in order, drawn at play_w x play_h. Events are in output
+// time, in order. No words inside the ranges gives a valid document
+// without events.
 std::string BuildAssCaptions(const std::vector<analysis::TranscriptWord>& words, const std::vector<TimeRange>& ranges,
                              const CaptionStyle& style, int play_w, int play_h);
+// The same with `title` over the start (its Dialogue first, on a layer
+// above the captions, in style "Title": the captions' font and colours at a
+// size that fits about 16 characters a line, at most 8% of the height).
+// With no words it is a document holding only the title.
+std::string BuildAssCaptions(const std::vector<analysis::TranscriptWord>& words, const std::vector<TimeRange>& ranges,
+                             const CaptionStyle& style, int play_w, int play_h, const AssTitle& title);
 
 }  // namespace cutroom::edit

@@ -31,6 +31,7 @@ extern "C" {
 #include <string_view>
 #include <thread>
 
+#include "edit/render/audio_graph.h"
 #include "media/av_util.h"
 
 namespace cutroom::edit {
@@ -43,10 +44,6 @@ using media::FormatContextPtr;
 using media::FramePtr;
 using media::PacketPtr;
 
-struct FilterGraphFreer {
-  void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
-};
-using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphFreer>;
 struct SwrFreer {
   void operator()(SwrContext* s) const { swr_free(&s); }
 };
@@ -91,6 +88,8 @@ struct SampleBuffer {
 constexpr int kMinOutputSide = 16;
 constexpr int kMaxOutputSide = 4096;
 constexpr int kMaxThreads = 64;
+constexpr double kMinSpeed = 0.5, kMaxSpeed = 2.0;  // atempo's range in one pass
+constexpr double kMinTargetLufs = -70, kMaxTargetLufs = -5;  // loudnorm's
 constexpr int64_t kMaxSourcePixels = 16384LL * 16384LL;
 // Container durations are rounded and sometimes a little short of the
 // last frame's end; a range may overrun them by this much.
@@ -106,6 +105,7 @@ constexpr double kMaxQueuedAudioS = kMaxInterleaveS + 2;
 // before ended is taken as contiguous (timestamps rounded by the container).
 constexpr double kAudioJitterS = 0.002;
 constexpr double kAudioFadeS = 0.005;
+constexpr double kTempoTailS = 0.1;
 constexpr int kMaxConsecutiveDecodeErrors = 48;
 // Filtered frames waiting for the encoder thread: enough to ride out x264's
 // uneven pace (its lookahead takes several frames before it returns any),
@@ -139,6 +139,10 @@ Status ValidateSpec(const RenderSpec& spec) {
     if (r.start_s < 0) return Status::InvalidArgument(which + " starts before the media");
     if (r.end_s < r.start_s) return Status::InvalidArgument(which + " ends before it starts");
     if (r.end_s == r.start_s) return Status::InvalidArgument(which + " is empty");
+    if (!(r.speed >= kMinSpeed && r.speed <= kMaxSpeed)) {
+      return Status::InvalidArgument(which + " has speed " + Num(r.speed) + ", outside " + Num(kMinSpeed) + ".." +
+                                     Num(kMaxSpeed));
+    }
   }
   if ((spec.out_width == 0) != (spec.out_height == 0)) {
     return Status::InvalidArgument("render: give both out_width and out_height, or neither");
@@ -185,6 +189,10 @@ Status ValidateSpec(const RenderSpec& spec) {
   }
   if (spec.threads < 0 || spec.threads > kMaxThreads) {
     return Status::InvalidArgument("render: threads must be 0.." + std::to_string(kMaxThreads));
+  }
+  if (!(spec.target_lufs >= kMinTargetLufs && spec.target_lufs <= kMaxTargetLufs)) {
+    return Status::InvalidArgument("render: target loudness " + Num(spec.target_lufs) + " LUFS is outside " +
+                                   Num(kMinTargetLufs) + ".." + Num(kMaxTargetLufs));
   }
   return Status::Ok();
 }
@@ -308,8 +316,10 @@ AVRational FrameRateOf(const AVStream* st) {
 
 class Renderer {
  public:
-  Renderer(const RenderSpec& spec, const RenderProgress& progress, const RenderCancelled& cancelled)
-      : spec_(spec), progress_(progress), cancelled_(cancelled) {}
+  // measuring: a pass over the ranges' audio alone, for MeasureLoudness.
+  Renderer(const RenderSpec& spec, const RenderProgress& progress, const RenderCancelled& cancelled,
+           bool measuring = false)
+      : spec_(spec), progress_(progress), cancelled_(cancelled), measuring_(measuring) {}
   ~Renderer() {
     StopEncoder();
     av_channel_layout_uninit(&out_layout_);
@@ -319,6 +329,10 @@ class Renderer {
   Renderer& operator=(const Renderer&) = delete;
 
   Result<RenderResult> Run(const std::string& output_path);
+  // The loudness of the audio a render of the spec would encode (its
+  // ranges cut, faded and retimed), decoding nothing else and writing
+  // nothing. REQUIRES: constructed with measuring.
+  Result<Loudness> MeasureLoudness();
 
  private:
   // Per decoded stream: the decoder and frames decoded but not used yet.
@@ -341,8 +355,11 @@ class Renderer {
   void PlanTimeline();
   Status OpenOutput(const std::string& path);
   Status OpenVideoEncoder();
+  Status ChooseAudioFormat();
   Status OpenAudioEncoder();
+  Status OpenNormalizer(const Loudness& measured);
 
+  Status RenderRanges();
   Status RenderRange(size_t k, bool seek, bool continue_next);
   bool CanContinue(size_t k) const;
   Status Seek(double start_s);
@@ -373,17 +390,22 @@ class Renderer {
   int64_t AudioSample(const AVFrame* f);
   Result<Take> TakeAudio(const FramePtr& f);
   Status ConvertAudio(const uint8_t* const* data, int samples, bool flush);
+  Status KeepRangeAudio(uint8_t* const* planes, int count);
+  Status DrainTempo();
   Status FeedSilence(int64_t samples);
-  void FadeRangeEdges(int count);
+  void FadeRangeEdges(uint8_t* const* planes, int count);
   Status EnsureResampler(AVSampleFormat format, const AVChannelLayout& layout, int rate);
   Status FlushResampler();
   Status EndAudioRange();
   Status EncodeAudio(bool flush);
+  Status NormalizeAudio(bool flush);
+  Status SendAudio(AVAudioFifo* fifo, bool flush);
   Status WritePacket(AVPacket* pkt, const AVCodecContext* enc, AVStream* st);
 
   const RenderSpec& spec_;
   const RenderProgress& progress_;
   const RenderCancelled& cancelled_;
+  const bool measuring_;
 
   FormatContextPtr fmt_;
   Input video_, audio_;
@@ -418,8 +440,14 @@ class Renderer {
   AVChannelLayout swr_in_layout_{};
   int swr_in_rate_ = 0;
   SampleBuffer silence_, converted_;
-  AudioFifoPtr fifo_;
+  AudioFifoPtr fifo_;  // the ranges' audio, cut, faded and retimed
   int64_t audio_out_pts_ = 0;
+  std::unique_ptr<AudioGraph> tempo_;  // this range's tempo change; none at speed 1
+  // Loudness: measured in a measuring pass, normalised in a render.
+  std::unique_ptr<LoudnessMeter> meter_;
+  std::unique_ptr<AudioGraph> normalizer_;
+  AudioFifoPtr normalized_;  // the normalizer's output, waiting to be cut into encoder frames
+  int64_t normalizer_in_ = 0, normalizer_out_ = 0;  // samples
 
   // Output. The temporary file outlives the muxer writing it (members are
   // destroyed in reverse order), so a failed render closes, then removes it.
@@ -472,21 +500,23 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
   if (audio_) CUTROOM_RETURN_IF_ERROR(OpenDecoder(audio_));
   pkt_.reset(av_packet_alloc());
   if (!pkt_) return Status::ResourceExhausted("out of memory");
+  std::optional<Loudness> loudness;
+  if (audio_ && spec_.normalize_audio) {
+    const RenderProgress no_progress;
+    Renderer measure(spec_, no_progress, cancelled_, true);
+    CUTROOM_ASSIGN_OR_RETURN(loudness, measure.MeasureLoudness());
+  }
 
   CUTROOM_ASSIGN_OR_RETURN(temp_, TempOutput::Create(output_path));
   CUTROOM_RETURN_IF_ERROR(OpenOutput(temp_->path()));
   PlanTimeline();
+  // Silence (or under 0.4 s of sound) has no loudness to bring to a target.
+  if (loudness && loudness->audible()) CUTROOM_RETURN_IF_ERROR(OpenNormalizer(*loudness));
   vpkt_.reset(av_packet_alloc());
   if (!vpkt_) return Status::ResourceExhausted("out of memory");
   StartEncoder();
 
-  bool continuing = false;
-  for (size_t k = 0; k < spec_.ranges.size(); ++k) {
-    const bool continue_next = k + 1 < spec_.ranges.size() && CanContinue(k);
-    const bool seek = !continuing || video_.broken || audio_.broken;
-    CUTROOM_RETURN_IF_ERROR(RenderRange(k, seek, continue_next));
-    continuing = continue_next;
-  }
+  CUTROOM_RETURN_IF_ERROR(RenderRanges());
   if (audio_) {
     CUTROOM_RETURN_IF_ERROR(EncodeAudio(true));
   }
@@ -514,6 +544,31 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
   result.has_audio = static_cast<bool>(audio_);
   result.video_frames = video_packets_;
   return result;
+}
+
+Result<Loudness> Renderer::MeasureLoudness() {
+  CUTROOM_RETURN_IF_ERROR(OpenSource());
+  if (!audio_) return Loudness{};
+  CUTROOM_RETURN_IF_ERROR(OpenDecoder(audio_));
+  pkt_.reset(av_packet_alloc());
+  if (!pkt_) return Status::ResourceExhausted("out of memory");
+  CUTROOM_RETURN_IF_ERROR(ChooseAudioFormat());
+  PlanTimeline();
+  CUTROOM_ASSIGN_OR_RETURN(meter_, LoudnessMeter::Create(out_rate_, out_layout_));
+  CUTROOM_RETURN_IF_ERROR(RenderRanges());
+  CUTROOM_RETURN_IF_ERROR(EncodeAudio(true));
+  return meter_->Finish();
+}
+
+Status Renderer::RenderRanges() {
+  bool continuing = false;
+  for (size_t k = 0; k < spec_.ranges.size(); ++k) {
+    const bool continue_next = k + 1 < spec_.ranges.size() && CanContinue(k);
+    const bool seek = !continuing || video_.broken || audio_.broken;
+    CUTROOM_RETURN_IF_ERROR(RenderRange(k, seek, continue_next));
+    continuing = continue_next;
+  }
+  return Status::Ok();
 }
 
 Status Renderer::OpenSource() {
@@ -546,6 +601,9 @@ Status Renderer::OpenSource() {
     if (undecodable) return Status::NotSupported("render: the codecs of " + spec_.source_path + " cannot be decoded");
     return Status::InvalidArgument("render: " + spec_.source_path + " has neither video nor audio");
   }
+  // A measuring pass reads the audio alone: the demuxer skips the video's
+  // packets unread where the container allows (MP4, MOV).
+  if (measuring_) video_.index = -1;
   for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
     if (static_cast<int>(i) != video_.index && static_cast<int>(i) != audio_.index) {
       fmt_->streams[i]->discard = AVDISCARD_ALL;
@@ -557,7 +615,7 @@ Status Renderer::OpenSource() {
   }
   if (video_) video_.stream = fmt_->streams[video_.index];
   if (audio_) audio_.stream = fmt_->streams[audio_.index];
-  audiogram_ = !video_;
+  audiogram_ = !video_ && !measuring_;
 
   if (fmt_->duration != AV_NOPTS_VALUE && fmt_->duration > 0) {
     duration_s_ = static_cast<double>(fmt_->duration) / AV_TIME_BASE;
@@ -655,7 +713,7 @@ void Renderer::PlanTimeline() {
     range_start_.push_back(s);
     range_end_.push_back(e);
     range_out_.push_back(out);
-    out += e - s;
+    out += r.speed == 1 ? e - s : std::max<int64_t>(1, std::llround(static_cast<double>(e - s) / r.speed));
   }
   total_ticks_ = out;
   range_out_.push_back(out);
@@ -743,11 +801,11 @@ Status Renderer::OpenVideoEncoder() {
   return Status::Ok();
 }
 
-Status Renderer::OpenAudioEncoder() {
+// The output's sample rate and channel layout, which the ranges' audio is
+// converted to on the way in.
+Status Renderer::ChooseAudioFormat() {
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
   if (!codec) return Status::NotSupported("render: this libavcodec has no AAC encoder");
-  aenc_.reset(avcodec_alloc_context3(codec));
-  if (!aenc_) return Status::ResourceExhausted("out of memory");
   const AVCodecParameters* par = audio_.stream->codecpar;
   in_rate_ = par->sample_rate;
   if (in_rate_ <= 0) return Status::InvalidArgument("render: the audio of " + spec_.source_path + " has no sample rate");
@@ -767,6 +825,18 @@ Status Renderer::OpenAudioEncoder() {
     }
   }
   av_channel_layout_default(&out_layout_, par->ch_layout.nb_channels == 1 ? 1 : 2);
+  // The FIFO grows as needed; this is its starting size.
+  fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, out_layout_.nb_channels, 4096));
+  if (!fifo_) return Status::ResourceExhausted("out of memory");
+  in_origin_samples_ = av_rescale_q(origin_us_, AV_TIME_BASE_Q, {1, in_rate_});
+  return Status::Ok();
+}
+
+Status Renderer::OpenAudioEncoder() {
+  CUTROOM_RETURN_IF_ERROR(ChooseAudioFormat());
+  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+  aenc_.reset(avcodec_alloc_context3(codec));
+  if (!aenc_) return Status::ResourceExhausted("out of memory");
   aenc_->sample_fmt = AV_SAMPLE_FMT_FLTP;
   aenc_->sample_rate = out_rate_;
   int rc = av_channel_layout_copy(&aenc_->ch_layout, &out_layout_);
@@ -781,9 +851,13 @@ Status Renderer::OpenAudioEncoder() {
   rc = avcodec_parameters_from_context(ast_->codecpar, aenc_.get());
   if (rc < 0) return AvError(rc, "describe the audio stream");
   ast_->time_base = aenc_->time_base;
-  fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, out_layout_.nb_channels, 4 * aenc_->frame_size));
-  if (!fifo_) return Status::ResourceExhausted("out of memory");
-  in_origin_samples_ = av_rescale_q(origin_us_, AV_TIME_BASE_Q, {1, in_rate_});
+  return Status::Ok();
+}
+
+Status Renderer::OpenNormalizer(const Loudness& measured) {
+  CUTROOM_ASSIGN_OR_RETURN(normalizer_, MakeLoudnormGraph(measured, spec_.target_lufs, out_rate_, out_layout_));
+  normalized_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, out_layout_.nb_channels, 4096));
+  if (!normalized_) return Status::ResourceExhausted("out of memory");
   return Status::Ok();
 }
 
@@ -908,13 +982,21 @@ Status Renderer::RenderRange(size_t k, bool seek, bool continue_next) {
                      av_rescale_q(range_out_[k], tl_, {1, out_rate_});
     range_written_ = 0;
     in_pos_ = std::llround(range.start_s * in_rate_);
-    in_end_ = in_pos_ + av_rescale(range_samples_, in_rate_, out_rate_);
+    in_end_ = in_pos_ + (range.speed == 1 ? av_rescale(range_samples_, in_rate_, out_rate_)
+                                          : std::llround(static_cast<double>(range_samples_) * range.speed * in_rate_ /
+                                                         out_rate_));
+    // Only ranges at speed 1 continue each other seamlessly: a tempo
+    // change starts and ends with each range.
     auto joins = [&](const TimeRange& a, const TimeRange& b) {
-      return std::llround(a.end_s * in_rate_) == std::llround(b.start_s * in_rate_);
+      return a.speed == 1 && b.speed == 1 && std::llround(a.end_s * in_rate_) == std::llround(b.start_s * in_rate_);
     };
     fade_in_ = k == 0 || !joins(spec_.ranges[k - 1], range);
     fade_out_ = k + 1 == spec_.ranges.size() || !joins(range, spec_.ranges[k + 1]);
     swr_.reset();  // a fresh resampler per range: nothing of the last range's tail leaks in
+    tempo_.reset();
+    if (range.speed != 1) {
+      CUTROOM_ASSIGN_OR_RETURN(tempo_, MakeTempoGraph(range.speed, out_rate_, out_layout_));
+    }
   }
   const int64_t next_start = k + 1 < spec_.ranges.size() ? range_start_[k + 1] : 0;
   bool vdone = !video_, adone = !audio_;
@@ -1021,6 +1103,20 @@ Result<Renderer::Take> Renderer::TakeVideo(const FramePtr& f, size_t k) {
     return Take::kUsed;
   }
   int64_t out = range_out_[k] + tick - range_start_[k];
+  if (const double speed = spec_.ranges[k].speed; speed != 1) {
+    int64_t into = static_cast<int64_t>(std::floor(static_cast<double>(tick - range_start_[k]) / speed));
+    if (speed > 1 && spec_.fps == 0) {
+      // Sped up, frames would come closer together than the source's frame
+      // rate, which is the output's. With no fps filter to choose among
+      // them, each moves back to the slot of that rate (from the range's
+      // start) it is in, give or take a quarter frame of rounding; the
+      // first for a slot takes it and the rest are dropped (EmitVideo). At
+      // double speed that keeps every other frame, on time.
+      into = (into + frame_ticks_ / 4) / frame_ticks_ * frame_ticks_;
+      if (range_out_[k] + into >= range_out_[k + 1]) return Take::kUsed;
+    }
+    out = range_out_[k] + std::min(into, range_out_[k + 1] - range_out_[k] - 1);
+  }
   if (!emitted_in_range_ && tick > range_start_[k]) {
     if (held_) {
       CUTROOM_RETURN_IF_ERROR(EmitVideo(held_.get(), range_out_[k]));
@@ -1426,7 +1522,8 @@ Status Renderer::EnsureResampler(AVSampleFormat format, const AVChannelLayout& l
 }
 
 // Converts input samples (or, with flush, what the resampler still holds)
-// into the FIFO, never past the samples this range is due.
+// to the output format and, at speed 1, into the FIFO; otherwise through
+// the range's tempo change.
 Status Renderer::ConvertAudio(const uint8_t* const* data, int samples, bool flush) {
   while (true) {
     const int capacity = std::max(swr_get_out_samples(swr_.get(), flush ? 0 : samples), 64);
@@ -1434,33 +1531,55 @@ Status Renderer::ConvertAudio(const uint8_t* const* data, int samples, bool flus
     const int got = swr_convert(swr_.get(), converted_.data.data(), capacity, flush ? nullptr : const_cast<const uint8_t**>(data),
                                 flush ? 0 : samples);
     if (got < 0) return AvError(got, "convert audio");
-    const int64_t room = range_samples_ - range_written_;
-    const int keep = static_cast<int>(std::clamp<int64_t>(got, 0, room));
-    if (keep > 0) {
-      FadeRangeEdges(keep);
-      if (av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(converted_.data.data()), keep) < keep) {
-        return Status::ResourceExhausted("out of memory");
-      }
-      range_written_ += keep;
+    if (!tempo_) {
+      CUTROOM_RETURN_IF_ERROR(KeepRangeAudio(converted_.data.data(), got));
+    } else if (got > 0) {
+      CUTROOM_RETURN_IF_ERROR(tempo_->Push(converted_.data.data(), got));
+      CUTROOM_RETURN_IF_ERROR(DrainTempo());
     }
     if (!flush || got == 0) break;
   }
   return EncodeAudio(false);
 }
 
+// Output samples of this range into the FIFO, faded at its edges, never
+// past the samples it is due.
+Status Renderer::KeepRangeAudio(uint8_t* const* planes, int count) {
+  const int64_t room = range_samples_ - range_written_;
+  const int keep = static_cast<int>(std::clamp<int64_t>(count, 0, room));
+  if (keep > 0) {
+    FadeRangeEdges(planes, keep);
+    if (av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(const_cast<uint8_t**>(planes)), keep) < keep) {
+      return Status::ResourceExhausted("out of memory");
+    }
+    range_written_ += keep;
+  }
+  return Status::Ok();
+}
+
+Status Renderer::DrainTempo() {
+  while (true) {
+    CUTROOM_ASSIGN_OR_RETURN(FramePtr f, tempo_->Pull());
+    if (!f) return Status::Ok();
+    int rc = av_frame_make_writable(f.get());  // faded in place
+    if (rc < 0) return AvError(rc, "change the audio's tempo");
+    CUTROOM_RETURN_IF_ERROR(KeepRangeAudio(f->extended_data, f->nb_samples));
+  }
+}
+
 // A cut rarely falls where the waveform crosses zero; the step it leaves
 // clicks. Each range fades in and out over a few milliseconds, so joins
 // (and the clip's own start and end) meet at silence; ranges that continue
 // each other in the source join without a fade.
-void Renderer::FadeRangeEdges(int count) {
+void Renderer::FadeRangeEdges(uint8_t* const* planes, int count) {
   const int64_t fade = std::min<int64_t>(std::llround(kAudioFadeS * out_rate_), range_samples_ / 2);
   if (fade <= 0) return;
-  const int64_t first = range_written_, last = range_written_ + count;  // range positions of converted_[0, count)
+  const int64_t first = range_written_, last = range_written_ + count;  // range positions of planes[][0, count)
   auto apply = [&](int64_t from, int64_t to) {
     for (int64_t p = std::max(from, first); p < std::min(to, last); ++p) {
       const double into = std::min(static_cast<double>(p) + 0.5, static_cast<double>(range_samples_ - p) - 0.5);
       const auto gain = static_cast<float>(std::clamp(into / static_cast<double>(fade), 0.0, 1.0));
-      for (int c = 0; c < out_layout_.nb_channels; ++c) reinterpret_cast<float*>(converted_.data[c])[p - first] *= gain;
+      for (int c = 0; c < out_layout_.nb_channels; ++c) reinterpret_cast<float*>(planes[c])[p - first] *= gain;
     }
   };
   if (fade_in_) apply(0, fade);
@@ -1502,7 +1621,20 @@ Status Renderer::EndAudioRange() {
     in_pos_ = in_end_;
   }
   CUTROOM_RETURN_IF_ERROR(FlushResampler());
-  // Resampling rounds; the range gets exactly its share of samples.
+  if (tempo_) {
+    // atempo keeps back the end of its last window (tens of milliseconds)
+    // when its input ends; silence after the range pushes it out, and is
+    // itself cut off.
+    const int tail = static_cast<int>(std::llround(kTempoTailS * out_rate_));
+    SampleBuffer silence;
+    CUTROOM_RETURN_IF_ERROR(silence.Reserve(out_layout_.nb_channels, tail, AV_SAMPLE_FMT_FLTP, true));
+    CUTROOM_RETURN_IF_ERROR(tempo_->Push(silence.data.data(), tail));
+    CUTROOM_RETURN_IF_ERROR(tempo_->Close());
+    CUTROOM_RETURN_IF_ERROR(DrainTempo());
+    tempo_.reset();
+  }
+  // Resampling and tempo changes round; the range gets exactly its share
+  // of samples.
   while (range_written_ < range_samples_) {
     const int n = static_cast<int>(std::min<int64_t>(range_samples_ - range_written_, 4096));
     SampleBuffer zeros;
@@ -1515,35 +1647,84 @@ Status Renderer::EndAudioRange() {
   return EncodeAudio(false);
 }
 
+// n samples from the front of a FIFO, as a frame.
+Result<FramePtr> ReadFifo(AVAudioFifo* fifo, int n, int rate, const AVChannelLayout& layout) {
+  FramePtr f(av_frame_alloc());
+  if (!f) return Status::ResourceExhausted("out of memory");
+  f->nb_samples = n;
+  f->format = AV_SAMPLE_FMT_FLTP;
+  f->sample_rate = rate;
+  int rc = av_channel_layout_copy(&f->ch_layout, &layout);
+  if (rc >= 0) rc = av_frame_get_buffer(f.get(), 0);
+  if (rc < 0) return AvError(rc, "allocate an audio frame");
+  if (av_audio_fifo_read(fifo, reinterpret_cast<void**>(f->extended_data), n) < n) {
+    return Status::Internal("render: audio FIFO underrun");
+  }
+  return f;
+}
+
+// The ranges' audio, through loudness normalisation when it is on, to the
+// encoder (or the loudness meter of a measuring pass).
 Status Renderer::EncodeAudio(bool flush) {
-  const int frame_size = aenc_->frame_size > 0 ? aenc_->frame_size : 1024;
+  if (!normalizer_) return SendAudio(fifo_.get(), flush);
+  CUTROOM_RETURN_IF_ERROR(NormalizeAudio(flush));
+  return SendAudio(normalized_.get(), flush);
+}
+
+// Moves what the FIFO holds through loudnorm. Its output is cut or padded
+// to exactly the samples that went in, so the track keeps its length.
+Status Renderer::NormalizeAudio(bool flush) {
+  if (const int available = av_audio_fifo_size(fifo_.get()); available > 0) {
+    CUTROOM_ASSIGN_OR_RETURN(FramePtr f, ReadFifo(fifo_.get(), available, out_rate_, out_layout_));
+    CUTROOM_RETURN_IF_ERROR(normalizer_->Push(std::move(f)));
+    normalizer_in_ += available;
+  }
+  if (flush) CUTROOM_RETURN_IF_ERROR(normalizer_->Close());
   while (true) {
-    const int available = av_audio_fifo_size(fifo_.get());
+    CUTROOM_ASSIGN_OR_RETURN(FramePtr f, normalizer_->Pull());
+    if (!f) break;
+    const int keep = static_cast<int>(std::clamp<int64_t>(f->nb_samples, 0, normalizer_in_ - normalizer_out_));
+    if (av_audio_fifo_write(normalized_.get(), reinterpret_cast<void**>(f->extended_data), keep) < keep) {
+      return Status::ResourceExhausted("out of memory");
+    }
+    normalizer_out_ += keep;
+  }
+  if (flush && normalizer_out_ < normalizer_in_) {
+    const int n = static_cast<int>(normalizer_in_ - normalizer_out_);
+    SampleBuffer zeros;
+    CUTROOM_RETURN_IF_ERROR(zeros.Reserve(out_layout_.nb_channels, n, AV_SAMPLE_FMT_FLTP, true));
+    if (av_audio_fifo_write(normalized_.get(), reinterpret_cast<void**>(zeros.data.data()), n) < n) {
+      return Status::ResourceExhausted("out of memory");
+    }
+    normalizer_out_ += n;
+  }
+  return Status::Ok();
+}
+
+// Encoder frames from a FIFO, all of it with flush (the last frame short).
+Status Renderer::SendAudio(AVAudioFifo* fifo, bool flush) {
+  const int frame_size = aenc_ && aenc_->frame_size > 0 ? aenc_->frame_size : 1024;
+  while (true) {
+    const int available = av_audio_fifo_size(fifo);
     if (available == 0 || (available < frame_size && !flush)) return Status::Ok();
     const int n = std::min(available, frame_size);
-    FramePtr f(av_frame_alloc());
-    if (!f) return Status::ResourceExhausted("out of memory");
-    f->nb_samples = n;
-    f->format = AV_SAMPLE_FMT_FLTP;
-    f->sample_rate = out_rate_;
-    int rc = av_channel_layout_copy(&f->ch_layout, &out_layout_);
-    if (rc >= 0) rc = av_frame_get_buffer(f.get(), 0);
-    if (rc < 0) return AvError(rc, "allocate an audio frame");
-    if (av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(f->extended_data), n) < n) {
-      return Status::Internal("render: audio FIFO underrun");
-    }
+    CUTROOM_ASSIGN_OR_RETURN(FramePtr f, ReadFifo(fifo, n, out_rate_, out_layout_));
     f->pts = audio_out_pts_;
     audio_out_pts_ += n;
+    if (meter_) {
+      CUTROOM_RETURN_IF_ERROR(meter_->Push(std::move(f)));
+      continue;
+    }
     if (audiogram_) {
       if (!graph_) CUTROOM_RETURN_IF_ERROR(BuildAudiogramGraph());
       FramePtr copy(av_frame_clone(f.get()));
       if (!copy) return Status::ResourceExhausted("out of memory");
-      rc = av_buffersrc_add_frame_flags(src_, copy.get(), 0);
+      int rc = av_buffersrc_add_frame_flags(src_, copy.get(), 0);
       if (rc < 0) return AvError(rc, "draw the audiogram");
       CUTROOM_RETURN_IF_ERROR(DrainGraph());
       ReportProgress(total_ticks_ > 0 ? static_cast<double>(audio_out_pts_) / total_ticks_ : 0);
     }
-    rc = avcodec_send_frame(aenc_.get(), f.get());
+    int rc = avcodec_send_frame(aenc_.get(), f.get());
     if (rc < 0) return AvError(rc, "encode audio");
     while ((rc = avcodec_receive_packet(aenc_.get(), pkt_.get())) == 0) {
       CUTROOM_RETURN_IF_ERROR(WritePacket(pkt_.get(), aenc_.get(), ast_));

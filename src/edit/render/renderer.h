@@ -1,7 +1,8 @@
 // Render: one clip from one source file, in-process with libav*: source
-// ranges cut and joined in order, an optional moving crop, scaling to the
-// output size, burned-in ASS captions, encoded as H.264 (libx264) + AAC in
-// MP4 with the index at the front (+faststart).
+// ranges cut and joined in order, each at its own speed, an optional moving
+// crop, scaling to the output size, burned-in ASS captions (and title),
+// optional loudness normalisation, encoded as H.264 (libx264) + AAC in MP4
+// with the index at the front (+faststart).
 //
 // Only the ranges are decoded: each starts with a seek to the keyframe
 // before it (or decoding simply goes on when that keyframe is already behind
@@ -11,11 +12,37 @@
 // is cut to the sample and faded over 5 ms at each cut so that joins do not
 // click. Output timestamps run on without a gap across joins, audio stays
 // on the video's clock (gaps in the source audio become silence), and the
-// output lasts the sum of the ranges.
+// output lasts the sum of the ranges' output lengths.
+//
+// Speed: a range of source length L at speed s (0.5..2) lasts L / s in the
+// output. Its frames' timestamps are scaled by 1 / s; sped up, frames that
+// would come closer together than the output frame rate are dropped (by
+// the fps filter when fps is set, otherwise the first frame in each slot
+// of the source's frame rate is kept); slowed down, each frame stays on
+// screen longer. Its audio goes through
+// libavfilter's atempo (overlap-add: tempo changes, pitch does not) and is
+// cut or padded to exactly the range's output length, faded at the edges
+// like any range. Ranges at speed 1 take the path they always took: no
+// filter is added for them.
+//
+// Loudness (normalize_audio): EBU R128, two-pass. A first pass decodes the
+// ranges' audio alone (the video is not decoded, and in MP4 not even read),
+// cut, faded and retimed as it will be encoded, and measures it with
+// libavfilter's ebur128 (integrated loudness, loudness range, true peak).
+// The render then puts the whole audio track through loudnorm (I =
+// target_lufs, TP = -1.5 dBTP, LRA = 11 LU) with those measurements:
+// one constant gain (linear mode) when that reaches the target without
+// the true peaks passing -1.5 dBTP or the range passing 11 LU, otherwise
+// loudnorm's dynamic mode (gain following short-term loudness, with a
+// true-peak limiter). loudnorm works at 192 kHz; aresample brings it back
+// to the encoder's rate. Audio with no measurable loudness (silence, or
+// under 0.4 s) is left as it is.
 //
 // Pictures go: decoder -> crop (the frame's crop fields, no copy) ->
 // libavfilter: [fps] -> scale (bicubic) -> [rotation] -> [letterbox] ->
-// yuv420p -> [ass] -> libx264. The crop is in display pixels (rotation and
+// yuv420p -> [ass] -> libx264. Audio goes: decoder -> cut to the range ->
+// swresample (to the output rate and layout) -> [atempo] -> fades ->
+// [loudnorm -> aresample] -> AAC. The crop is in display pixels (rotation and
 // sample aspect ratio applied) and is mapped back onto the coded picture,
 // so the expensive steps only see the pixels that are kept. When the crop
 // (or source) aspect ratio differs from the output's by more than 1% the
@@ -52,7 +79,8 @@ namespace cutroom::edit {
 
 struct RenderSpec {
   std::string source_path;
-  // Source times, joined in this order; each non-empty and inside the media.
+  // Source times, joined in this order; each non-empty, inside the media
+  // and at a speed in 0.5..2.
   std::vector<TimeRange> ranges;
   // Crop size in source display pixels, even; 0,0: the whole frame.
   int crop_width = 0, crop_height = 0;
@@ -63,16 +91,21 @@ struct RenderSpec {
   // Even, at most 4096; 0,0: the crop (or source display) size rounded down
   // to even numbers (1280x720 for an audiogram).
   int out_width = 0, out_height = 0;
-  std::string ass_path;  // captions in output time, PlayRes = output size; empty: none
+  std::string ass_path;  // captions (and title) in output time, PlayRes = output size; empty: none
   int crf = 20;          // x264 constant rate factor, 0..51
   std::string preset = "veryfast";  // an x264 preset name
   double fps = 0;        // output frame rate, 0 < fps <= 240; 0: the source's timing (25 for an audiogram)
   int audio_bitrate = 128000;  // AAC, 16000..512000 bits per second
   int threads = 0;       // decoder and encoder threads each, 0..64; 0: as many as there are cores
+  // EBU R128 loudness normalisation of the audio to target_lufs integrated
+  // (-70..-5; -14 is what the big streaming and short-form platforms play
+  // at). Costs a second decode of the ranges' audio alone.
+  bool normalize_audio = false;
+  double target_lufs = -14;
 };
 
 struct RenderResult {
-  double duration_s = 0;     // of the video track (the audio track's matches it to the sample)
+  double duration_s = 0;     // output time, of the video track (the audio track's matches it to the sample)
   int width = 0;
   int height = 0;
   bool has_audio = false;
@@ -84,15 +117,16 @@ using RenderCancelled = std::function<bool()>;
 
 // Renders spec into output_path (an MP4 whatever its extension).
 // InvalidArgument (before anything is written) for a spec that cannot be
-// rendered: no ranges, an empty, reversed, non-finite or out-of-media range,
-// odd or out-of-range sizes, a crop larger than the frame or on an
-// audio-only source, unsorted crop keys, crf/preset/fps/bitrate/threads out
-// of range; and for a source that is not media cutroom reads or has neither
+// rendered: no ranges, an empty, reversed, non-finite or out-of-media range
+// or one with a speed outside 0.5..2, odd or out-of-range sizes, a crop
+// larger than the frame or on an audio-only source, unsorted crop keys,
+// crf/preset/fps/bitrate/threads/target_lufs out of range; and for a source that is not media cutroom reads or has neither
 // video nor audio. NotFound for a missing source or caption file;
 // NotSupported for a codec that cannot be decoded or a video whose frame
 // size changes mid-stream; IOError when the output cannot be written;
 // Cancelled when cancelled() returned true (checked at every frame).
-// progress gets the share of the output time done, rising to 1.
+// progress gets the share of the output time done, rising to 1 (the
+// loudness measuring pass, much quicker than the render, reports none).
 Result<RenderResult> Render(const RenderSpec& spec, const std::string& output_path,
                             const RenderProgress& progress = {}, const RenderCancelled& cancelled = {});
 
