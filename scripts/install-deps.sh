@@ -24,6 +24,8 @@ packages=(
   fonts-dejavu-core fontconfig
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev python3 postgresql
+  # FCPXML exports are parsed back with libxml2 in the tests (test only)
+  libxml2-dev
   # web UI and browser/protocol tests
   nodejs chromium
 )

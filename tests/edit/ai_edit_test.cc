@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -70,6 +71,18 @@ analysis::Transcript TruthTranscript(const json& truth) {
     }
     t.segments.push_back(std::move(seg));
   }
+  // Fillers between sentences are segments of their own.
+  for (const auto& f : truth["fillers"]) {
+    if (!f.value("standalone", false)) continue;
+    analysis::TranscriptSegment seg;
+    seg.start_s = f["start_s"].get<double>();
+    seg.end_s = f["end_s"].get<double>();
+    seg.text = f["word"].get<std::string>();
+    seg.words.push_back({seg.text, seg.start_s, seg.end_s, 0.9});
+    t.segments.push_back(std::move(seg));
+  }
+  std::sort(t.segments.begin(), t.segments.end(),
+            [](const auto& a, const auto& b) { return a.start_s < b.start_s; });
   return t;
 }
 

@@ -83,10 +83,18 @@ void CheckRange(PlanRange& r, const EditIndex& index, const std::string& where, 
       ws = std::isnan(ws) ? w->start_s : std::min(ws, w->start_s);
       we = std::isnan(we) ? w->end_s : std::max(we, w->end_s);
     }
-    // Word ids are the finer reference: they win over segments.
-    if (!std::isnan(ws)) {
-      id_start = ws;
-      id_end = we;
+    // Word ids name the first and last word a range holds: with times
+    // given, those words must lie inside it (the range may hold any
+    // amount of pause around them); without times they are its edges.
+    if (!std::isnan(ws) && ids_ok) {
+      if (std::isnan(r.start_s)) r.start_s = ws;
+      if (std::isnan(r.end_s)) r.end_s = we;
+      if (ws < r.start_s - 0.01 || we > r.end_s + 0.01) {
+        check.problems.push_back(where + ": its words (" + Sec(ws) + "-" + Sec(we) + " s) lie outside its times " +
+                                 Sec(r.start_s) + "-" + Sec(r.end_s) + " s");
+        return;
+      }
+      id_start = id_end = NAN;  // the words settled it
     }
   }
   if (!ids_ok) return;

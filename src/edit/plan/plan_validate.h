@@ -3,8 +3,10 @@
 // checked against the stored index before anything renders:
 //   - at most kMaxPlanOutputs outputs, each with 1..kMaxPlanRanges ranges;
 //   - every segment and word id exists in the transcript the plan was made
-//     from; ranges without times get them from their ids, and ranges with
-//     both must agree with them (within kIdTimeTolerance_s);
+//     from; ranges without times get them from their ids; a range with
+//     times and segment ids must agree with the segments (within
+//     kIdTimeTolerance_s: trims at word boundaries inside them are fine),
+//     and its word ids (its first and last word) must lie inside it;
 //   - ranges inside the media, at least kMinPlanRange_s long, speed 0.5..2;
 //   - every cut on a word boundary: a cut inside a word by at most
 //     kSnapTolerance_s is snapped to the word's nearer edge (and noted), a
