@@ -79,15 +79,7 @@ void ApiServer::RegisterAiEditRoutes() {
                    return Status::FailedPrecondition("video " + row->video_id +
                                                      " no longer exists; its plan cannot be placed on a timeline");
                  }
-                 edit::PlanExportMedia m;
-                 m.name = media->original_filename.value_or(row->video_id);
-                 m.url = media->original_filename.value_or("/api/videos/" + row->video_id + "/stream");
-                 m.duration_s = media->duration_s.value_or(0);
-                 m.fps = media->fps.value_or(0) > 0 ? *media->fps : 25.0;
-                 m.width = static_cast<int>(media->width.value_or(0));
-                 m.height = static_cast<int>(media->height.value_or(0));
-                 m.has_video = media->media_type.value_or("video") != "audio" && media->video_codec.has_value();
-                 m.has_audio = media->audio_codec.has_value();
+                 const edit::PlanExportMedia m = edit::PlanExportMediaFor(*media);
                  Result<std::string> body = Status::Internal("unreachable");
                  std::string mime;
                  if (format == "otio") {

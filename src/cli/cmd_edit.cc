@@ -126,15 +126,8 @@ int RunEdit(Runtime& rt, const EditArgs& a) {
     o["file"] = to;
   }
   if (!a.export_format.empty()) {
-    edit::PlanExportMedia m;
-    m.name = media->original_filename.value_or(a.video_id);
+    edit::PlanExportMedia m = edit::PlanExportMediaFor(*media);
     m.url = media->original_filename.value_or(a.video_id);
-    m.duration_s = media->duration_s.value_or(0);
-    m.fps = media->fps.value_or(0) > 0 ? *media->fps : 25.0;
-    m.width = static_cast<int>(media->width.value_or(0));
-    m.height = static_cast<int>(media->height.value_or(0));
-    m.has_video = media->media_type.value_or("video") != "audio" && media->video_codec.has_value();
-    m.has_audio = media->audio_codec.has_value();
     for (size_t i = 0; i < plan->outputs.size(); ++i) {
       Result<std::string> body = Status::Internal("unreachable");
       if (a.export_format == "otio") body = edit::ExportPlanOtio(*plan, i, m);

@@ -156,6 +156,19 @@ Result<std::vector<std::string>> QueueRenders(jobs::JobContext& ctx, const db::A
 
 }  // namespace
 
+PlanExportMedia PlanExportMediaFor(const db::MediaRow& media) {
+  PlanExportMedia m;
+  m.name = media.original_filename.value_or(media.video_id);
+  m.url = media.original_filename.value_or("/api/videos/" + media.video_id + "/stream");
+  m.duration_s = media.duration_s.value_or(0);
+  m.fps = media.fps.value_or(0) > 0 ? *media.fps : 25.0;
+  m.width = static_cast<int>(media.width.value_or(0));
+  m.height = static_cast<int>(media.height.value_or(0));
+  m.has_video = media.media_type.value_or("video") != "audio" && media.video_codec.has_value();
+  m.has_audio = media.audio_codec.has_value();
+  return m;
+}
+
 json EditRequestForOutput(const EditPlan& plan, size_t i) {
   const PlanOutput& o = plan.outputs.at(i);
   json ranges = json::array();

@@ -31,6 +31,7 @@
 #include "core/config.h"
 #include "db/rows.h"
 #include "edit/plan/plan.h"
+#include "edit/plan/plan_export.h"
 #include "jobs/job_queue.h"
 #include "jobs/worker_pool.h"
 
@@ -62,6 +63,9 @@ Status RunAiEdit(jobs::JobContext& ctx);
 // NotFound for an unknown id or one of another owner.
 Result<nlohmann::json> AiEditJobJson(db::Database& db, Env* env, IdGenerator* ids, const std::string& owner_id,
                                      const std::string& ai_edit_job_id);
+
+// What exports need to know of a media row (plans are cut on its frame grid).
+PlanExportMedia PlanExportMediaFor(const db::MediaRow& media);
 
 // The edit request that renders one output of a plan (for POST /api/edit-jobs's validation path).
 nlohmann::json EditRequestForOutput(const EditPlan& plan, size_t output);

@@ -311,26 +311,25 @@ Result<LlmPlanOutcome> PlanWithLlm(const ai::ChatClient& client, const EditIndex
     }
     return reply;
   };
-  CUTROOM_ASSIGN_OR_RETURN(ai::ChatReply first, ask());
-  Attempt a = Interpret(first.text, first.finish_reason, index, request);
-  if (a.problems.empty()) {
-    outcome.plan = std::move(a.plan);
-    outcome.notes = std::move(a.notes);
-    return outcome;
+  // Two rounds: the answer, then at most one repair with every problem.
+  Attempt last;
+  for (int round = 0; round < 2; ++round) {
+    CUTROOM_ASSIGN_OR_RETURN(ai::ChatReply reply, ask());
+    last = Interpret(reply.text, reply.finish_reason, index, request);
+    if (last.problems.empty()) {
+      outcome.plan = std::move(last.plan);
+      outcome.notes = std::move(last.notes);
+      return outcome;
+    }
+    if (round == 1) break;
+    outcome.first_problems = last.problems;
+    req.messages.push_back({"assistant", reply.text.substr(0, 20000), {}});
+    req.messages.push_back({"user",
+                            "The plan was refused:\n" + ProblemList(last.problems) +
+                                "Answer again with the whole corrected JSON, choosing segments by number.",
+                            {}});
   }
-  outcome.first_problems = a.problems;
-  req.messages.push_back({"assistant", first.text.substr(0, 20000), {}});
-  req.messages.push_back({"user",
-                          "The plan was refused:\n" + ProblemList(a.problems) +
-                              "Answer again with the whole corrected JSON, choosing segments by number.",
-                          {}});
-  CUTROOM_ASSIGN_OR_RETURN(ai::ChatReply second, ask());
-  Attempt b = Interpret(second.text, second.finish_reason, index, request);
-  if (b.problems.empty()) {
-    outcome.plan = std::move(b.plan);
-    outcome.notes = std::move(b.notes);
-    return outcome;
-  }
+  const Attempt& b = last;
   std::string list;
   for (const auto& p : b.problems) list += (list.empty() ? "" : "; ") + p;
   bool not_json = b.problems.size() == 1 && b.problems[0].rfind("the answer is not a JSON object", 0) == 0;

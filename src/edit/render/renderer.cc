@@ -105,6 +105,8 @@ constexpr double kMaxQueuedAudioS = kMaxInterleaveS + 2;
 // before ended is taken as contiguous (timestamps rounded by the container).
 constexpr double kAudioJitterS = 0.002;
 constexpr double kAudioFadeS = 0.005;
+// Silence after a range at another speed, to push out what atempo holds
+// back (EndAudioRange); about twice its window.
 constexpr double kTempoTailS = 0.1;
 constexpr int kMaxConsecutiveDecodeErrors = 48;
 // Filtered frames waiting for the encoder thread: enough to ride out x264's

@@ -19,11 +19,10 @@
 // would come closer together than the output frame rate are dropped (by
 // the fps filter when fps is set, otherwise the first frame in each slot
 // of the source's frame rate is kept); slowed down, each frame stays on
-// screen longer. Its audio goes through
-// libavfilter's atempo (overlap-add: tempo changes, pitch does not) and is
-// cut or padded to exactly the range's output length, faded at the edges
-// like any range. Ranges at speed 1 take the path they always took: no
-// filter is added for them.
+// screen longer. Its audio goes through libavfilter's atempo (overlap-add:
+// the tempo changes, the pitch does not), then is cut to exactly the
+// range's output length and faded at the edges like any range. Ranges at
+// speed 1 take the path they always took: no filter is added for them.
 //
 // Loudness (normalize_audio): EBU R128, two-pass. A first pass decodes the
 // ranges' audio alone (the video is not decoded, and in MP4 not even read),
@@ -40,13 +39,14 @@
 //
 // Pictures go: decoder -> crop (the frame's crop fields, no copy) ->
 // libavfilter: [fps] -> scale (bicubic) -> [rotation] -> [letterbox] ->
-// yuv420p -> [ass] -> libx264. Audio goes: decoder -> cut to the range ->
-// swresample (to the output rate and layout) -> [atempo] -> fades ->
-// [loudnorm -> aresample] -> AAC. The crop is in display pixels (rotation and
+// yuv420p -> [ass] -> libx264. The crop is in display pixels (rotation and
 // sample aspect ratio applied) and is mapped back onto the coded picture,
 // so the expensive steps only see the pixels that are kept. When the crop
 // (or source) aspect ratio differs from the output's by more than 1% the
 // picture is fitted inside and the rest filled with black.
+//
+// Sound goes: decoder -> cut to the range -> swresample (to the output
+// rate and layout) -> [atempo] -> fades -> [loudnorm -> aresample] -> AAC.
 //
 // Audio-only sources become an audiogram: the waveform (libavfilter's
 // showwaves) over black at the output size, captions still burned in.
