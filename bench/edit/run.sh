@@ -158,7 +158,12 @@ normalized=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["p
 # ffmpeg: frames whose time is in [start, end) of a range, re-timed back to back.
 # between() is inclusive, so each end is pulled in by 0.1 ms (no frame or
 # AAC frame of this source starts that close to a range's end but at it).
-expr=$(awk '{ printf "%sbetween(t,%s,%.6f)", (NR > 1 ? "+" : ""), $1, $2 - 0.0001 }' "$WORK/ranges.txt")
+# The sum is a balanced tree in parentheses: libavutil's expression parser
+# refuses a flat chain of more than about 100 terms (ENOMEM).
+expr=$(awk '
+  function sum(lo, hi,   mid) { if (lo == hi) return t[lo]; mid = int((lo + hi) / 2); return "(" sum(lo, mid) "+" sum(mid + 1, hi) ")" }
+  { t[NR] = sprintf("between(t,%s,%.6f)", $1, $2 - 0.0001) }
+  END { print sum(1, NR) }' "$WORK/ranges.txt")
 afilter="aselect='$expr',asetpts=N/SR/TB"
 [[ $NORMALIZE == 1 ]] && afilter+=",loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000"
 printf "[0:v]select='%s',setpts=N/FRAME_RATE/TB[v];\n[0:a]%s[a]\n" "$expr" "$afilter" >"$WORK/filter.txt"

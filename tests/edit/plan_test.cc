@@ -299,7 +299,7 @@ TEST(FitLength, LandsWithinTenPercentOfTheTargetOnWholeSentences) {
   TalkBuilder b;
   for (int i = 0; i < 30; ++i) b.Sentence({"this", "is", "sentence", "number", std::to_string(i), "today"}, 0.5);
   EditIndex index = b.Build();
-  for (double target : {10.0, 20.0, 30.0}) {
+  for (double target : {10.0, 20.0, 30.0, 60.0}) {
     auto r = RunPlanner("fit_length", {{"target_s", target}}, index, WholeMedia(index));
     ASSERT_OK(r.status());
     double d = TimelineSeconds(r->outputs[0]);
