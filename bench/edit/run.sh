@@ -209,19 +209,37 @@ describe() {
 dur_ok() {
   awk -v d="$(probe format=duration "$1")" -v s="$ranges_sum" 'BEGIN { x = d - s; if (x < 0) x = -x; print (x <= 0.5) ? "ok" : "OFF" }'
 }
-# Where cutroom's time goes, from its stderr lines (seconds since its start):
-# "planning ..." -> "rendering ..." is the plan (ai_edit job: loudness curve
-# of the whole audio + rules), then the render job; its first progress past
-# 15% marks the end of the setup (with normalisation: the loudness pass over
-# the kept audio).
+# Where cutroom's time goes, from its stderr lines (stamped as they came):
+# "planning ..." -> "rendering ..." is the planning wait (the ai_edit job),
+# "rendering ..." -> "render succeeded" the rendering wait; inside it, the
+# render job's progress sits at 15% while it opens the source and, with
+# normalisation, makes its loudness pass over the kept audio.
+# Prints: open, planning wait, rendering wait, of which at 15%.
 phases() {
   awk -v t0="$(cat "$2")" '
     { $1 -= t0 }
     / planning / && p0 == "" { p0 = $1 }
     / rendering / && r0 == "" { r0 = $1 }
-    r0 != "" && $2 == "render" && $3 == "running" { pct = $4 + 0; if (pct > 15 && e0 == "") e0 = $1 }
+    r0 != "" && $2 == "render" && $3 == "running" {
+      pct = $4 + 0
+      if (pct == 15 && s15 == "") s15 = $1
+      if (pct > 15 && s15 != "" && e15 == "") e15 = $1
+    }
     $2 == "render" && $3 == "succeeded" { r1 = $1 }
-    END { printf "%.2f %.2f %.2f %.2f\n", p0, r0, e0, r1 }' "$1"
+    END { printf "%.2f %.2f %.2f %.2f\n", p0, r0 - p0, r1 - r0, e15 - s15 }' "$1"
+}
+# The jobs' own seconds, from `cutroom logs` (each ai_edit start is a new
+# run; run 0 is the warm-up): "RUN ai_edit_s cancelled_render_s render_s".
+job_seconds() {
+  cr logs "$video_id" 2>/dev/null | awk 'BEGIN { run = -1 }
+    $3 == "ai_edit" && / started / { run++ }
+    match($0, /"seconds":[0-9.]+/) {
+      sec = substr($0, RSTART + 10, RLENGTH - 10)
+      if ($3 == "ai_edit" && / finished /) plan[run] += sec
+      else if ($3 == "render" && / cancelled /) lost[run] += sec
+      else if ($3 == "render" && / finished /) render[run] += sec
+    }
+    END { for (i = 1; i <= run; i++) printf "%d %.2f %.2f %.2f\n", i, plan[i], lost[i], render[i] }'
 }
 cr_s=$(median 1 cutroom) ff_s=$(median 1 ffmpeg)
 ratio=$(awk -v c="$cr_s" -v f="$ff_s" 'BEGIN { printf "%.3f", c / f }')
@@ -241,12 +259,15 @@ for t in ffmpeg cutroom; do
 done
 echo "cutroom / ffmpeg wall = $ratio$mark (target <= $TARGET); CPU = $cpu_ratio"
 echo "durations: ok = within 0.5 s of the ranges' sum ($ranges_sum s)"
-echo "cutroom phases, seconds since start (plan start, render start, render past setup, render done), per run:"
+echo "where cutroom's time goes, per run (seconds; the jobs' own from \`cutroom logs\`):"
+job_seconds >"$WORK/jobs.txt"
 for ((i = 1; i <= REPEAT; i++)); do
-  read -r p0 r0 e0 r1 <<<"$(phases "$WORK/cutroom.$i.err" "$WORK/cutroom.$i.start")"
-  awk -v p0="$p0" -v r0="$r0" -v e0="$e0" -v r1="$r1" -v w="$(sed -n "${i}p" "$WORK/cutroom.times" | cut -d' ' -f1)" -v i="$i" \
-    'BEGIN { printf "  run %d: open %.2f, plan %.2f, render setup %.2f, render %.2f, after %.2f (total %.2f)\n",
-             i, p0, r0 - p0, e0 - r0, r1 - e0, w - r1, w }'
+  read -r p0 plan_w render_w at15 <<<"$(phases "$WORK/cutroom.$i.err" "$WORK/cutroom.$i.start")"
+  read -r _ plan_s lost_s render_s <<<"$(awk -v i="$i" '$1 == i' "$WORK/jobs.txt")"
+  printf '  run %d: %.2f wall = open %.2f + planning wait %.2f (ai_edit job %.2f, a render attempt cancelled after %.2f)\n' \
+    "$i" "$(sed -n "${i}p" "$WORK/cutroom.times" | cut -d' ' -f1)" "$p0" "$plan_w" "${plan_s:-0}" "${lost_s:-0}"
+  printf '         + rendering wait %.2f (render job %.2f, of which %.2f at 15%%: open + loudness pass) + exit\n' \
+    "$render_w" "${render_s:-0}" "$at15"
 done
 echo "(* = target missed; ffmpeg: ffmpeg -i SRC -filter_complex_script F -c:v libx264 -preset $PRESET -crf $CRF"
 echo " -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart OUT, F = select/aselect of the $range_count ranges$([[ $NORMALIZE == 1 ]] && echo ", loudnorm"))"
