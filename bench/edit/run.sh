@@ -167,8 +167,12 @@ expr=$(awk '
 afilter="aselect='$expr',asetpts=N/SR/TB"
 [[ $NORMALIZE == 1 ]] && afilter+=",loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000"
 printf "[0:v]select='%s',setpts=N/FRAME_RATE/TB[v];\n[0:a]%s[a]\n" "$expr" "$afilter" >"$WORK/filter.txt"
+# cutroom's renderer writes mono from mono, else stereo; -ac also settles the
+# layout after loudnorm (without it the graph fails to reconfigure).
+channels=$(ffprobe -v error -select_streams a:0 -show_entries stream=channels -of csv=p=0 "$src")
 ffmpeg_cmd=(ffmpeg -nostdin -v error -y -i "$src" -filter_complex_script "$WORK/filter.txt" -map "[v]" -map "[a]"
-  -c:v libx264 -preset "$PRESET" -crf "$CRF" -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart)
+  -c:v libx264 -preset "$PRESET" -crf "$CRF" -pix_fmt yuv420p -c:a aac -b:a 128k -ac $((channels == 1 ? 1 : 2))
+  -movflags +faststart)
 
 # --- timed rounds -------------------------------------------------------------------------
 loads=()
@@ -270,4 +274,4 @@ for ((i = 1; i <= REPEAT; i++)); do
     "$render_w" "${render_s:-0}" "$at15"
 done
 echo "(* = target missed; ffmpeg: ffmpeg -i SRC -filter_complex_script F -c:v libx264 -preset $PRESET -crf $CRF"
-echo " -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart OUT, F = select/aselect of the $range_count ranges$([[ $NORMALIZE == 1 ]] && echo ", loudnorm"))"
+echo " -pix_fmt yuv420p -c:a aac -b:a 128k -ac N -movflags +faststart OUT, F = select/aselect of the $range_count ranges$([[ $NORMALIZE == 1 ]] && echo ", loudnorm"))"

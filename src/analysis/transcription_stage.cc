@@ -22,10 +22,14 @@ std::string LanguageOf(const nlohmann::json& params) {
 
 Status ValidateTranscriptionParams(const nlohmann::json& params, const Config& config) {
   for (const auto& [key, value] : params.items()) {
-    if (key != "engine" && key != "language") {
-      return Status::InvalidArgument("unknown transcription parameter '" + key + "' (engine, language)");
+    if (key != "engine" && key != "language" && key != "verbatim") {
+      return Status::InvalidArgument("unknown transcription parameter '" + key + "' (engine, language, verbatim)");
     }
-    if (!value.is_string()) return Status::InvalidArgument("'" + key + "' must be a string");
+    if (key == "verbatim") {
+      if (!value.is_boolean()) return Status::InvalidArgument("'verbatim' must be true or false");
+    } else if (!value.is_string()) {
+      return Status::InvalidArgument("'" + key + "' must be a string");
+    }
   }
   std::string engine = EngineOf(params, config);
   std::string language = LanguageOf(params);
@@ -74,6 +78,7 @@ Status RunTranscription(jobs::JobContext& ctx) {
   }
   TranscribeOptions options;
   options.language = LanguageOf(ctx.job().params);
+  options.verbatim = ctx.job().params.value("verbatim", false);
   options.duration_s = media.duration_s.value_or(0);
   options.progress = [&ctx](double f) {
     ctx.SetProgress(f);

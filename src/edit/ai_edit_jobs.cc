@@ -19,6 +19,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kLlmNotConfigured = "llm_not_configured: ";
+// Outputs up to this long in a portrait or square aspect count as short-form.
+constexpr double kShortFormMax_s = 180;
 
 std::string UnderstoodList() {
   std::string list;
@@ -128,6 +130,13 @@ Result<EditPlan> PlanWithRules(const EditIndex& index, const InstructionPlan& pa
   in.settings = Merge(parsed.settings, overrides);
   in.bound = parsed.bound;
   CUTROOM_ASSIGN_OR_RETURN(EditPlan plan, BuildPlan(index, in));
+  // Short vertical and square outputs are watched muted in feeds: captions
+  // on unless the instruction or the request said otherwise.
+  if (!in.settings.captions) {
+    for (auto& o : plan.outputs) {
+      if ((o.aspect == "9:16" || o.aspect == "1:1") && o.duration_s() <= kShortFormMax_s) o.captions = json::object();
+    }
+  }
   if (plan.outputs.size() > max_outputs) {
     plan.warnings.push_back("kept the first " + std::to_string(max_outputs) + " of " +
                             std::to_string(plan.outputs.size()) + " outputs (the request's outputs limit)");

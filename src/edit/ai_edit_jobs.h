@@ -12,7 +12,8 @@
 // without an LLM an instruction the rules do not understand is refused
 // at once (FailedPrecondition "llm_not_configured: ...", naming what the
 // rules understand). The request's aspect and captions win over the
-// instruction's.
+// instruction's. With the rules, 9:16 and 1:1 outputs of up to 3 minutes
+// get captions unless the instruction or request turns them off.
 //
 // The "ai_edit" job loads the index (transcript, scenes, frames, clips, a
 // 20 ms loudness curve when silences are involved), plans, validates,

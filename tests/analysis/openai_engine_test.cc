@@ -40,6 +40,7 @@ class FakeWhisper {
       }
       double secs = static_cast<double>(file.content.size() - 44) / 32000.0;
       piece_seconds_.push_back(secs);
+      prompts_.push_back(req.has_file("prompt") ? req.get_file_value("prompt").content : "");
       if (fail_first_ > 0) {
         --fail_first_;
         res.status = fail_status_;
@@ -80,6 +81,7 @@ class FakeWhisper {
   std::mutex mu_;
   int requests_ = 0;
   std::vector<double> piece_seconds_;
+  std::vector<std::string> prompts_;
   int fail_first_ = 0;
   int fail_status_ = 429;
   bool garbage_ = false;
@@ -147,6 +149,19 @@ TEST(OpenAiEngine, MalformedRepliesAndRefusalsFailClearly) {
   EXPECT_TRUE(refused.status().IsInvalidArgument());
   EXPECT_NE(refused.status().message().find("bad auth header"), std::string::npos) << refused.status().ToString();
   EXPECT_EQ(strict.requests_, 1);  // a 4xx is not retried
+}
+
+TEST(OpenAiEngine, VerbatimAsksForHesitationsWithADisfluentPrompt) {
+  FakeWhisper server;
+  auto engine = MakeOpenAiTranscriber(server.Client(), {});
+  TranscribeOptions plain;
+  ASSERT_OK(engine->TranscribeFile(TestMedia("tone.wav"), plain).status());
+  TranscribeOptions verbatim;
+  verbatim.verbatim = true;
+  ASSERT_OK(engine->TranscribeFile(TestMedia("tone.wav"), verbatim).status());
+  ASSERT_EQ(server.prompts_.size(), 2u);
+  EXPECT_EQ(server.prompts_[0], "");
+  EXPECT_NE(server.prompts_[1].find("Umm"), std::string::npos);
 }
 
 TEST(OpenAiEngine, MediaWithoutAudioIsAnEmptyTranscript) {

@@ -15,6 +15,8 @@
 namespace cutroom::analysis {
 namespace {
 
+constexpr const char* kVerbatimPrompt = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, um.";
+
 constexpr int kRate = 16000;
 
 std::string Wav(const int16_t* samples, size_t count) {
@@ -131,6 +133,9 @@ class OpenAiEngine : public Transcriber {
           {"file", Wav(piece.data(), n), "audio.wav", "audio/wav"},
       };
       if (!options.language.empty()) fields.push_back({"language", options.language.substr(0, 2), "", ""});
+      // Whisper writes in the style of its prompt: disfluent text in,
+      // hesitations kept (OpenAI's speech-to-text prompting guide).
+      if (options.verbatim) fields.push_back({"prompt", kVerbatimPrompt, "", ""});
       CUTROOM_ASSIGN_OR_RETURN(auto reply, client_.PostMultipart("/audio/transcriptions", fields));
       CUTROOM_ASSIGN_OR_RETURN(auto segs, ParseReply(reply, static_cast<double>(piece_start) / kRate,
                                                      static_cast<double>(n) / kRate));

@@ -18,6 +18,11 @@ namespace cutroom::analysis {
 struct TranscribeOptions {
   std::string language = "en";
   double duration_s = 0;  // for progress; 0 when unknown
+  // Keep hesitations ("um", "uh") as words, for filler removal. Whisper-
+  // family services leave them out unless the prompt has some; the
+  // openai engine sends such a prompt. pocketsphinx has no such switch
+  // (its language model scores fillers below real words either way).
+  bool verbatim = false;
   // Fraction done (0..1); returning false cancels (Cancelled).
   std::function<bool(double)> progress;
 };

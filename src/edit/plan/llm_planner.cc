@@ -6,6 +6,7 @@
 
 #include "edit/plan/plan_builder.h"
 #include "edit/plan/plan_validate.h"
+#include "edit/plan/planners.h"
 
 namespace cutroom::edit {
 namespace {
@@ -130,6 +131,7 @@ Attempt Interpret(const std::string& text, const std::string& finish_reason, con
     EditPlan material;
     material.video_id = index.video_id;
     PlanOutput mo;
+    std::vector<bool> had_times;
     const json ranges = jo.value("ranges", json::array());
     if (!ranges.is_array()) a.problems.push_back(where + ".ranges must be a list");
     for (size_t i = 0; ranges.is_array() && i < ranges.size(); ++i) {
@@ -159,6 +161,7 @@ Attempt Interpret(const std::string& text, const std::string& finish_reason, con
       }
       r.because = jr.value("because", std::string());
       if (r.because.empty()) r.because = "chosen by the model";
+      had_times.push_back(!std::isnan(r.start_s) || !std::isnan(r.end_s));
       mo.ranges.push_back(std::move(r));
     }
     material.outputs.push_back(mo);
@@ -172,10 +175,17 @@ Attempt Interpret(const std::string& text, const std::string& finish_reason, con
       for (const auto& n : check.notes) a.notes.push_back(n);
       if (!check.ok()) continue;
       Timeline t;
-      for (const auto& r : material.outputs[0].ranges) {
-        // A segment's edges are its first and last words: keep a breath of
-        // air around them, not more than the pause to the next word.
-        t.push_back({r.start_s, r.end_s, r.because});
+      for (size_t i = 0; i < material.outputs[0].ranges.size(); ++i) {
+        const PlanRange& r = material.outputs[0].ranges[i];
+        const IndexSegment* first = index.FindSegment(r.segment_ids.front());
+        const IndexSegment* last = index.FindSegment(r.segment_ids.back());
+        if (!had_times[i] && first && last && first->word_count > 0 && last->word_count > 0) {
+          // A segment's edges are its first and last words: keep a breath
+          // of air around them, never more than half the pause beside.
+          t.push_back(WordsWithAir(index, first->first_word, last->first_word + last->word_count - 1, r.because));
+        } else {
+          t.push_back({r.start_s, r.end_s, r.because});
+        }
       }
       start.push_back({name, t});
     } else {

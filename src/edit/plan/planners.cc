@@ -256,8 +256,11 @@ Result<PlannerResult> RemoveFillers(const EditIndex& index, const Timeline& kept
   Timeline out = Subtract(kept, cuts);
   r.stats = {{"fillers", cuts.size()}, {"found", found}, {"removed_s", before - TimelineSeconds(out)}};
   if (cuts.empty()) {
-    r.warnings.push_back("remove_fillers: the transcript has none of the filler words (" + index.transcript_engine +
-                         " transcripts may leave hesitations out)");
+    r.warnings.push_back("remove_fillers: the transcript has none of the filler words; " +
+                         (index.transcript_engine == "pocketsphinx"
+                              ? std::string("pocketsphinx rarely writes hesitations down: transcribe with "
+                                            "{\"engine\": \"openai\", \"verbatim\": true} to keep them")
+                              : std::string("transcribe with {\"verbatim\": true} to keep hesitations")));
   }
   r.outputs.push_back(std::move(out));
   return r;
@@ -342,18 +345,8 @@ std::string Quote(const std::string& text, size_t max_chars = 60) {
   return "'" + t + "'";
 }
 
-// A sentence's span widened a little into the pauses around it (half the
-// pause, at most `lead_s`), so that its first and last sounds are whole.
-KeptSpan SentenceSpanWithAir(const EditIndex& index, const SentenceSpan& s, const std::string& because,
-                             double lead_s = 0.15) {
-  double prev_end = s.first > 0 ? index.words[s.first - 1].end_s : 0.0;
-  double next_start = s.last + 1 < index.words.size() ? index.words[s.last + 1].start_s : index.duration_s;
-  double a = std::max(prev_end + 0.5 * std::max(0.0, s.start_s - prev_end), s.start_s - lead_s);
-  double b = std::min(next_start - 0.5 * std::max(0.0, next_start - s.end_s), s.end_s + lead_s);
-  a = std::max(0.0, std::min(a, s.start_s));
-  b = std::max(b, s.end_s);
-  if (index.duration_s > 0) b = std::min(b, index.duration_s);
-  return {a, b, because};
+KeptSpan SentenceSpanWithAir(const EditIndex& index, const SentenceSpan& s, const std::string& because) {
+  return WordsWithAir(index, s.first, s.last, because);
 }
 
 // Relevance of each sentence to a topic (0..1), from its segments'.
@@ -651,6 +644,18 @@ std::string NormalizeWord(const std::string& word) {
     }
   }
   return out;
+}
+
+KeptSpan WordsWithAir(const EditIndex& index, size_t first, size_t last, const std::string& because, double lead_s) {
+  const double start = index.words[first].start_s, end = index.words[last].end_s;
+  double prev_end = first > 0 ? index.words[first - 1].end_s : 0.0;
+  double next_start = last + 1 < index.words.size() ? index.words[last + 1].start_s : index.duration_s;
+  double a = std::max(prev_end + 0.5 * std::max(0.0, start - prev_end), start - lead_s);
+  double b = std::min(next_start - 0.5 * std::max(0.0, next_start - end), end + lead_s);
+  a = std::max(0.0, std::min(a, start));
+  b = std::max(b, end);
+  if (index.duration_s > 0) b = std::min(b, std::max(index.duration_s, end));
+  return {a, b, because};
 }
 
 Timeline WholeMedia(const EditIndex& index) {

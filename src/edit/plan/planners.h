@@ -3,7 +3,7 @@
 // planner calls the same functions by name.
 //
 // Planners work on a Timeline (the spans of source time kept so far,
-// sorted and disjoint, starting from the whole media) so that they
+// disjoint, in playing order, starting from the whole media) so that they
 // compose: "remove the silences and the ums" is RemoveSilences, then
 // RemoveFillers on what is left. Every cut they make avoids the inside of
 // transcript words, except the words a planner means to remove (fillers).
@@ -45,6 +45,9 @@
 
 namespace cutroom::edit {
 
+// Spans of source time kept, in playing order: source order, except for a
+// model's plan whose runs it puts in another order (planners that choose
+// sentences, and Intersect, give source order again).
 struct KeptSpan {
   double start_s = 0;
   double end_s = 0;
@@ -84,6 +87,13 @@ double TimelineSeconds(const Timeline& kept);
 // kept minus the cut spans (any order, may overlap). Pieces shorter than
 // 50 ms are dropped.
 Timeline Subtract(const Timeline& kept, std::vector<std::pair<double, double>> cuts);
+
+// The span of words first..last (indices into index.words) widened into
+// the pauses around them by half the pause, at most lead_s a side, so that
+// the first and last sounds are whole and a neighbouring span widened the
+// same way never overlaps it. REQUIRES: first <= last < index.words.size().
+KeptSpan WordsWithAir(const EditIndex& index, size_t first, size_t last, const std::string& because,
+                      double lead_s = 0.15);
 
 // The filler words remove_fillers uses by default.
 const std::vector<std::string>& DefaultFillerWords();
