@@ -270,8 +270,8 @@ for ((i = 1; i <= REPEAT; i++)); do
   read -r _ plan_s lost_s render_s <<<"$(awk -v i="$i" '$1 == i' "$WORK/jobs.txt")"
   printf '  run %d: %.2f wall = open %.2f + planning wait %.2f (ai_edit job %.2f, a render attempt cancelled after %.2f)\n' \
     "$i" "$(sed -n "${i}p" "$WORK/cutroom.times" | cut -d' ' -f1)" "$p0" "$plan_w" "${plan_s:-0}" "${lost_s:-0}"
-  printf '         + rendering wait %.2f (render job %.2f, of which %.2f at 15%%: open + loudness pass) + exit\n' \
-    "$render_w" "${render_s:-0}" "$at15"
+  printf '         + rendering wait %.2f (render job %.2f, of which %.2f at 15%%: %s) + exit\n' \
+    "$render_w" "${render_s:-0}" "$at15" "$([[ $NORMALIZE == 1 ]] && echo "open + loudness pass" || echo "open")"
 done
 echo "(* = target missed; ffmpeg: ffmpeg -i SRC -filter_complex_script F -c:v libx264 -preset $PRESET -crf $CRF"
 echo " -pix_fmt yuv420p -c:a aac -b:a 128k -ac N -movflags +faststart OUT, F = select/aselect of the $range_count ranges$([[ $NORMALIZE == 1 ]] && echo ", loudnorm"))"

@@ -2,6 +2,7 @@
 
 #include "ai/chat_client.h"
 #include "analysis/clips/clips_stage.h"
+#include "analysis/retention/retention_stage.h"
 #include "analysis/frames/frames_stage.h"
 #include "analysis/scenes/scene_detection.h"
 #include "analysis/scenes/scenes_stage.h"
@@ -20,6 +21,7 @@ void RegisterStages(jobs::WorkerPool& pool) {
   pool.Register("scenes", RunScenes, 1);
   pool.Register("frames", RunFrames, 1);
   pool.Register("clips", RunClips, 1);
+  pool.Register("retention", RunRetention, 1);
   // x264 and the decoder take every core: one render at a time.
   pool.Register("render", edit::RunRender, 1);
   // Planning is light (an LLM call or a pass over the index); its renders
@@ -42,6 +44,10 @@ Status ValidateStageParams(const std::string& stage, const nlohmann::json& param
     }
   } else if (stage == "transcription") {
     return ValidateTranscriptionParams(p, config);
+  } else if (stage == "retention") {
+    if (p.is_object() && !p.empty()) {
+      return Status::InvalidArgument("the retention stage takes no parameters (got '" + p.begin().key() + "')");
+    }
   } else if (stage == "clips") {
     CUTROOM_RETURN_IF_ERROR(ValidateClipsParams(p));
     describe = p.value("llm", false);

@@ -153,6 +153,7 @@ void ApiServer::RegisterRoutes() {
   RegisterAnalysisRoutes();
   RegisterClipRoutes();
   RegisterAiEditRoutes();
+  RegisterRetentionRoutes();
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {

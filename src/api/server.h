@@ -61,6 +61,7 @@ class ApiServer {
   void RegisterAnalysisRoutes();
   void RegisterClipRoutes();
   void RegisterAiEditRoutes();
+  void RegisterRetentionRoutes();
   // Streams a blob with HTTP Range support (the library slices ranges).
   Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.

@@ -77,6 +77,11 @@ void ApiServer::RegisterVideoRoutes() {
                                             tx.Query("SELECT storage_key FROM video_assets WHERE video_id = ?",
                                                      {video_id}));
                    for (size_t i = 0; i < assets.size(); ++i) keys.push_back(*assets.Text(i, "storage_key"));
+                   // Imported retention curves keep their upload as received.
+                   CUTROOM_ASSIGN_OR_RETURN(auto raws, tx.Query("SELECT raw_key FROM retention_analyses WHERE "
+                                                                "video_id = ? AND raw_key IS NOT NULL",
+                                                                {video_id}));
+                   for (size_t i = 0; i < raws.size(); ++i) keys.push_back(*raws.Text(i, "raw_key"));
                    return repos.media.Delete(video_id);
                  });
                  CUTROOM_RETURN_IF_ERROR(st);

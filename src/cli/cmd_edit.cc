@@ -75,7 +75,21 @@ int RunEdit(Runtime& rt, const EditArgs& a) {
   if (!created.ok()) return ReportError(created.status());
   const std::string id = created->row.ai_edit_job_id;
   std::fprintf(stderr, "planning %s with %s ...\n", id.c_str(), created->row.planner.value_or("rules").c_str());
-  auto failed = RunJobsToCompletion(rt, {created->job.job_id});
+  // The planning job queues one render per output: the same local pool
+  // runs them as soon as they are queued.
+  auto renders_of = [&](const db::JobRow& job) {
+    std::vector<std::string> jobs;
+    if (job.kind != "ai_edit") return jobs;
+    auto row = repos.ai_edit_jobs.Get(id);
+    if (!row.ok()) return jobs;
+    for (const auto& e : row->edit_job_ids) {
+      auto ej = repos.edit_jobs.Get(e.get<std::string>());
+      if (ej.ok() && ej->job_id) jobs.push_back(*ej->job_id);
+    }
+    if (!jobs.empty()) std::fprintf(stderr, "rendering %zu output(s) ...\n", jobs.size());
+    return jobs;
+  };
+  auto failed = RunJobsToCompletion(rt, {created->job.job_id}, renders_of);
   if (!failed.ok()) return ReportError(failed.status());
   auto row = repos.ai_edit_jobs.Get(id);
   if (!row.ok()) return ReportError(row.status());
@@ -84,16 +98,6 @@ int RunEdit(Runtime& rt, const EditArgs& a) {
   }
   auto plan = edit::PlanFromJson(row->plan);
   if (!plan.ok()) return ReportError(plan.status());
-  if (!row->edit_job_ids.empty()) {
-    std::vector<std::string> jobs;
-    for (const auto& e : row->edit_job_ids) {
-      auto ej = repos.edit_jobs.Get(e.get<std::string>());
-      if (ej.ok() && ej->job_id) jobs.push_back(*ej->job_id);
-    }
-    std::fprintf(stderr, "rendering %zu output(s) ...\n", jobs.size());
-    auto rf = RunJobsToCompletion(rt, jobs);
-    if (!rf.ok()) return ReportError(rf.status());
-  }
   auto shown = edit::AiEditJobJson(*rt.db, rt.env, rt.ids.get(), media->owner_id, id);
   if (!shown.ok()) return ReportError(shown.status());
 

@@ -17,6 +17,7 @@
 #include "db/rows.h"
 #include "ingest/ingest_service.h"
 #include "ingest/url_import.h"
+#include "analysis/retention/retention_stage.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "edit/edit_jobs.h"
 #include "jobs/pipeline.h"
@@ -235,7 +236,7 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
   CUTROOM_ASSIGN_OR_RETURN(int failed, RunJobsToCompletion(rt, job_ids));
 
   nlohmann::json clips = nlohmann::json::array();
-  std::printf("\n%-3s %-17s %-6s %-44s %s\n", "#", "range", "score", "title", "output");
+  std::printf("\n%-3s %-17s %-6s %-5s %-40s %s\n", "#", "range", "score", "keep", "title", "output");
   for (size_t i = 0; i < renders.size(); ++i) {
     Planned& p = renders[i];
     nlohmann::json c = {{"rank", i + 1},
@@ -274,8 +275,17 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
     }
     if (!p.error.empty()) c["error"] = p.error;
     clips.push_back(c);
-    std::printf("%-3zu %-17s %-6.2f %-44s %s\n", i + 1, ClockRange(p.clip.start_s, p.clip.end_s).c_str(),
-                p.clip.score, Shorten(p.clip.title.value_or("-"), 44).c_str(),
+    // The share predicted to watch to the clip's end (retention stage).
+    std::string keep = "-";
+    if (p.clip.features.contains("predicted_retention")) {
+      const auto& pr = p.clip.features["predicted_retention"];
+      c["predicted_retention"] = pr;
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%.0f%%", 100 * pr.value("at_end", 0.0));
+      keep = buf;
+    }
+    std::printf("%-3zu %-17s %-6.2f %-5s %-40s %s\n", i + 1, ClockRange(p.clip.start_s, p.clip.end_s).c_str(),
+                p.clip.score, keep.c_str(), Shorten(p.clip.title.value_or("-"), 40).c_str(),
                 p.error.empty() ? output.c_str() : ("failed: " + p.error).c_str());
     if (p.clip.reason) std::printf("    %s\n", Shorten(*p.clip.reason, 100).c_str());
   }
@@ -294,6 +304,11 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
                            {"stages", stages},
                            {"scenes", scene_count},
                            {"clips", clips}};
+  if (auto r = analysis::RetentionJson(*rt.db, rt.env, rt.ids.get(), media); r.ok() && (*r)["predicted"].is_object()) {
+    report["retention"] = {{"summary", (*r)["predicted"]["summary"]},
+                           {"drop_points", (*r)["predicted"]["drop_points"]},
+                           {"model", (*r)["predicted"]["model"]["version"]}};
+  }
   if (auto t = analysis::LoadTranscript(*rt.db, rt.env, rt.ids.get(), media.video_id); t.ok()) {
     size_t words = 0;
     for (const auto& seg : t->transcript.segments) words += seg.words.size();

@@ -26,6 +26,7 @@ void AddAdminCommands(CLI::App& app, CommandTable& table);  // migrate, config s
 void AddJobCommands(CLI::App& app, CommandTable& table);    // process, jobs, logs
 void AddScenesCommand(CLI::App& app, CommandTable& table);
 void AddEditCommand(CLI::App& app, CommandTable& table);     // edit: AI edits
+void AddRetentionCommands(CLI::App& app, CommandTable& table);  // retention, retention fit
 
 // Prints "error: <message>" to stderr and returns the exit code for status.
 int ReportError(const Status& status);

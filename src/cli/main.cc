@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   AddJobCommands(app, table);
   AddScenesCommand(app, table);
   AddEditCommand(app, table);
+  AddRetentionCommands(app, table);
 
   try {
     app.parse(argc, argv);

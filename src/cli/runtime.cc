@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "analysis/stages.h"
@@ -39,8 +41,10 @@ jobs::WorkerPool& MakeWorkers(Runtime& rt, int count) {
   return *rt.workers;
 }
 
-Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job_ids) {
-  if (job_ids.empty()) return 0;
+Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& first_ids, const FollowJobs& follow) {
+  if (first_ids.empty()) return 0;
+  std::vector<std::string> job_ids = first_ids;
+  std::set<std::string> followed;
   jobs::WorkerPool& pool = MakeWorkers(rt);
   pool.Start();
   bool tty = ::isatty(STDERR_FILENO);
@@ -49,9 +53,20 @@ Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job
   while (true) {
     bool all_done = true;
     not_succeeded = 0;
-    for (const auto& id : job_ids) {
+    for (size_t k = 0; k < job_ids.size(); ++k) {
+      const std::string id = job_ids[k];
       CUTROOM_ASSIGN_OR_RETURN(auto job, rt.queue->Get(id));
       bool done = job.status == "succeeded" || job.status == "failed" || job.status == "cancelled";
+      // Jobs this one queued (an AI edit's renders) are waited for by the
+      // same pool, which would otherwise be stopped under them.
+      if (done && job.status == "succeeded" && follow && followed.insert(id).second) {
+        for (auto& more : follow(job)) {
+          if (std::find(job_ids.begin(), job_ids.end(), more) == job_ids.end()) {
+            job_ids.push_back(more);
+            all_done = false;
+          }
+        }
+      }
       all_done &= done;
       if (done && job.status != "succeeded") ++not_succeeded;
       int pct = static_cast<int>(job.progress * 100);

@@ -3,7 +3,9 @@
 // generator. Errors come back as Status for the command to print.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/config.h"
 #include "core/ids.h"
@@ -32,8 +34,12 @@ Status OpenRuntime(Runtime& rt);
 // workers.count. Not started.
 jobs::WorkerPool& MakeWorkers(Runtime& rt, int count = 0);
 
-// Runs a local worker pool until every job in job_ids has finished,
-// showing progress on a terminal. Returns how many did not succeed.
-Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job_ids);
+// For a job that succeeded, the jobs it queued that should be waited for too.
+using FollowJobs = std::function<std::vector<std::string>(const db::JobRow& job)>;
+
+// Runs a local worker pool until every job in job_ids (and every job
+// `follow` adds) has finished, showing progress on a terminal. Returns how
+// many did not succeed.
+Result<int> RunJobsToCompletion(Runtime& rt, const std::vector<std::string>& job_ids, const FollowJobs& follow = {});
 
 }  // namespace cutroom::cli

@@ -106,6 +106,8 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"transcribe.model", ConfigType::kString, "whisper-1", "", "model name the openai engine asks for"},
       {"transcribe.max_piece_s", ConfigType::kInt, "600", "",
        "longest audio piece per request to the openai engine (16 kHz WAV: 32 kB a second)"},
+      {"retention.min_fit_videos", ConfigType::kInt, "5", "",
+       "imported curves an owner needs before POST /api/retention/fit refits their retention model"},
       {"log.level", ConfigType::kString, "info", "--log-level", "trace, debug, info, warn, error"},
       {"log.format", ConfigType::kString, "auto", "--log-format",
        "auto (human on a terminal, else JSON), human or json"},

@@ -255,7 +255,14 @@ struct RetentionAnalysisRow : Timestamps {
   std::string source = "predicted";
   Json curve = Json::array();
   Json drop_points = Json::array();
-  OptString summary;
+  OptString summary;   // JSON text
+  OptString owner_id;
+  std::string scope = "video";  // video | clip
+  OptString clip_id;
+  OptReal duration_s;
+  Json model = Json::object();  // {"version", "weights", ...} for predictions
+  OptString format;    // imports: youtube_analytics | studio_csv | points
+  OptString raw_key;   // imports: the upload as received, in the blob store
 };
 
 struct AiEditJobRow : Timestamps {

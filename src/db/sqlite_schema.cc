@@ -432,6 +432,32 @@ ALTER TABLE ai_edit_jobs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]' CHECK (j
 CREATE INDEX ai_edit_jobs_owner ON ai_edit_jobs(owner_id, ai_edit_job_id);
 )SQL";
 
+// Retention: predictions per clip as well as per video, the model that
+// made each (version and weights), imports' format and raw upload, and
+// per-owner fitted models.
+constexpr const char* kRetention = R"SQL(
+ALTER TABLE retention_analyses ADD COLUMN owner_id TEXT;
+ALTER TABLE retention_analyses ADD COLUMN scope TEXT NOT NULL DEFAULT 'video' CHECK (scope IN ('video', 'clip'));
+ALTER TABLE retention_analyses ADD COLUMN clip_id TEXT;
+ALTER TABLE retention_analyses ADD COLUMN duration_s REAL;
+ALTER TABLE retention_analyses ADD COLUMN model TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(model));
+ALTER TABLE retention_analyses ADD COLUMN format TEXT;
+ALTER TABLE retention_analyses ADD COLUMN raw_key TEXT;
+CREATE INDEX retention_analyses_clip ON retention_analyses(clip_id);
+
+CREATE TABLE retention_models (
+  model_id    TEXT PRIMARY KEY,
+  owner_id    TEXT NOT NULL,
+  version     TEXT NOT NULL,
+  model       TEXT NOT NULL CHECK (json_valid(model)),
+  report      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(report)),
+  videos      INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX retention_models_owner ON retention_models(owner_id, model_id);
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
@@ -440,6 +466,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {2, "job_events", kJobEvents},
       {3, "processing_result", kProcessingResult},
       {4, "ai_edit_jobs", kAiEditJobs},
+      {5, "retention", kRetention},
   };
   return kMigrations;
 }

@@ -365,6 +365,13 @@ const TableSpec<RetentionAnalysisRow>& RetentionAnalysesTable() {
         Col("curve", &RetentionAnalysisRow::curve),
         Col("drop_points", &RetentionAnalysisRow::drop_points),
         Col("summary", &RetentionAnalysisRow::summary),
+        Col("owner_id", &RetentionAnalysisRow::owner_id),
+        Col("scope", &RetentionAnalysisRow::scope),
+        Col("clip_id", &RetentionAnalysisRow::clip_id),
+        Col("duration_s", &RetentionAnalysisRow::duration_s),
+        Col("model", &RetentionAnalysisRow::model),
+        Col("format", &RetentionAnalysisRow::format),
+        Col("raw_key", &RetentionAnalysisRow::raw_key),
     };
     AppendTimestampColumns(s.columns);
     return s;

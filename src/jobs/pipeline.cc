@@ -13,7 +13,8 @@ const std::vector<Stage>& PipelineStages() {
       {"frames", "frames", {}, {"scenes"}, true, true, ""},
       {"transcription", "transcription", {}, {}, false, true, ""},
       {"clips", "clips", {"transcription"}, {"scenes", "frames"}, false, true, ""},
-      {"retention", "retention", {"transcription"}, {}, false, false, "retention analysis has not landed yet"},
+      // Retention reads whatever earlier stages stored, and rescores clips.
+      {"retention", "retention", {}, {"transcription", "scenes", "frames", "clips"}, false, true, ""},
   };
   return kStages;
 }

@@ -100,18 +100,19 @@ TEST_F(JobsApi, ProcessAllQueuesAvailableStagesAndSaysWhichAreSkipped) {
   auto body = Json(r);
   std::map<std::string, nlohmann::json> by_stage;
   for (const auto& s : body["stages"]) by_stage[s["stage"]] = s;
-  for (const char* built : {"thumbnails", "scenes", "frames", "transcription", "clips"}) {
+  for (const char* built : {"thumbnails", "scenes", "frames", "transcription", "clips", "retention"}) {
     EXPECT_TRUE(by_stage[built].contains("job_id")) << built;
     EXPECT_TRUE(by_stage[built].contains("processing_id")) << built;
   }
-  EXPECT_TRUE(by_stage["retention"].contains("skipped"));
   // Clips wait for the transcript and, since they are planned too, for
   // the scenes and frames.
   auto clips_job = Json(client_->Get("/api/jobs/" + by_stage["clips"]["job_id"].get<std::string>()));
   EXPECT_EQ(clips_job["depends_on"].size(), 3u) << clips_job.dump();
-  auto one = client_->Post("/api/videos/" + m.video_id + "/process/retention", "", "application/json");
-  EXPECT_EQ(one->status, 501);
-  EXPECT_EQ(ErrorCode(one), "stage_not_available");
+  // Retention reads whatever the other analyses stored, so it waits for them all.
+  auto retention_job = Json(client_->Get("/api/jobs/" + by_stage["retention"]["job_id"].get<std::string>()));
+  EXPECT_EQ(retention_job["depends_on"].size(), 4u) << retention_job.dump();
+  auto bad = client_->Post("/api/videos/" + m.video_id + "/process/retention", R"({"colour": 1})", "application/json");
+  EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(client_->Post("/api/videos/" + m.video_id + "/process/nonsense", "", "application/json")->status, 404);
   auto single = Json(client_->Post("/api/videos/" + m.video_id + "/process/thumbnails", "", "application/json"));
   EXPECT_EQ(single["job_id"].get<std::string>().rfind("job_", 0), 0u);
