@@ -404,4 +404,12 @@ const TableSpec<AiEditJobRow>& AiEditJobsTable() {
   return kSpec;
 }
 
+Result<std::string> NewestSucceededRun(DbSession& db, const std::string& video_id, const std::string& kind) {
+  CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT processing_id FROM video_processing WHERE video_id = ? AND "
+                                               "kind = ? AND status = 'succeeded' ORDER BY processing_id DESC LIMIT 1",
+                                               {video_id, kind}));
+  if (rows.empty()) return std::string();
+  return rows.Text(0, "processing_id").value_or("");
+}
+
 }  // namespace cutroom::db

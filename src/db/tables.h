@@ -68,4 +68,9 @@ struct Repositories {
   Repository<AiEditJobRow> ai_edit_jobs;
 };
 
+// The processing_id of the newest succeeded run of `kind` ("scenes",
+// "frames", ...) for a video, or "" when there is none: the run whose
+// rows readers use unless they ask for another.
+Result<std::string> NewestSucceededRun(DbSession& db, const std::string& video_id, const std::string& kind);
+
 }  // namespace cutroom::db

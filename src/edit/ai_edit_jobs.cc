@@ -340,6 +340,7 @@ Status RunAiEdit(jobs::JobContext& ctx) {
       plan.warnings.push_back("the model's first plan was refused and repaired: " + first);
     }
   }
+  SnapPlanToFrames(plan, index);
   plan.provenance.transcription_id = index.transcription_id;
   plan.provenance.scenes_processing_id = index.scenes_processing_id;
   plan.provenance.instruction_sha256 = Sha256Hex(row.instruction);

@@ -209,6 +209,32 @@ TEST(PlanValidator, SnapsACutJustInsideAWordAndNotesIt) {
   EXPECT_EQ(check.notes.size(), 2u);
 }
 
+TEST(PlanValidator, SnapsRangesOntoTheFrameGridWithoutEnteringWords) {
+  EditIndex index = Talk();  // 25 fps; words on 0.1 s steps (frames of 0.04 s)
+  EditPlan plan;
+  PlanOutput o;
+  auto range = [](double a, double b) {
+    PlanRange r;
+    r.start_s = a;
+    r.end_s = b;
+    return r;
+  };
+  const IndexWord& cent = index.words[3];
+  o.ranges = {range(0.51, cent.end_s + 0.013), range(cent.end_s + 0.013, cent.end_s + 1.007)};
+  plan.outputs.push_back(o);
+  SnapPlanToFrames(plan, index);
+  const auto& r = plan.outputs[0].ranges;
+  ASSERT_EQ(r.size(), 2u);
+  for (const auto& x : r) {
+    for (double t : {x.start_s, x.end_s}) {
+      EXPECT_NEAR(t * 25, std::round(t * 25), 1e-6) << t;
+      for (const auto& w : index.words) EXPECT_FALSE(t > w.start_s + 1e-6 && t < w.end_s - 1e-6) << t;
+    }
+  }
+  EXPECT_NEAR(r[0].start_s, 0.48, 1e-9);           // outward: down to the frame before
+  EXPECT_DOUBLE_EQ(r[1].start_s, r[0].end_s);      // touching ranges still touch
+}
+
 TEST(PlanValidator, HoldsOutputsToTheStatedLength) {
   EditIndex index = Talk();
   EditPlan plan;

@@ -23,21 +23,13 @@ double Number(const nlohmann::json& params, const char* key, double fallback) {
   return Has(params, key) ? params[key].get<double>() : fallback;
 }
 
-// The processing run of a kind whose rows to read: the newest that succeeded.
-Result<std::optional<std::string>> NewestRun(db::Database& db, const std::string& video_id, const std::string& kind) {
-  CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT processing_id FROM video_processing WHERE video_id = ? AND "
-                                               "kind = ? AND status = 'succeeded' ORDER BY processing_id DESC LIMIT 1",
-                                               {video_id, kind}));
-  if (rows.empty()) return std::optional<std::string>();
-  return rows.Text(0, "processing_id");
-}
 
 Result<std::optional<std::vector<double>>> SceneCuts(db::Database& db, const std::string& video_id) {
-  CUTROOM_ASSIGN_OR_RETURN(auto run, NewestRun(db, video_id, "scenes"));
-  if (!run) return std::optional<std::vector<double>>();
+  CUTROOM_ASSIGN_OR_RETURN(std::string run, db::NewestSucceededRun(db, video_id, "scenes"));
+  if (run.empty()) return std::optional<std::vector<double>>();
   CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT start_s, scene_no FROM scene_index WHERE processing_id = ? "
                                                "ORDER BY scene_no",
-                                               {*run}));
+                                               {run}));
   std::vector<double> cuts;
   for (size_t i = 0; i < rows.size(); ++i) {
     // Every scene but the first begins with a change of shot.
@@ -49,12 +41,12 @@ Result<std::optional<std::vector<double>>> SceneCuts(db::Database& db, const std
 // Face counts of the newest frames run; frames sampled without face
 // detection say nothing and are skipped.
 Result<std::vector<ClipFaceSample>> Faces(db::Database& db, const std::string& video_id) {
-  CUTROOM_ASSIGN_OR_RETURN(auto run, NewestRun(db, video_id, "frames"));
+  CUTROOM_ASSIGN_OR_RETURN(std::string run, db::NewestSucceededRun(db, video_id, "frames"));
   std::vector<ClipFaceSample> out;
-  if (!run) return out;
+  if (run.empty()) return out;
   CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT ts_s, features FROM frames WHERE processing_id = ? ORDER BY "
                                                "ts_s LIMIT ?",
-                                               {*run, kMaxFrames}));
+                                               {run, kMaxFrames}));
   for (size_t i = 0; i < rows.size(); ++i) {
     auto features = nlohmann::json::parse(rows.Text(i, "features").value_or("{}"), nullptr, false);
     if (!features.is_object() || !features.contains("faces") || !features["faces"].is_object()) continue;

@@ -88,7 +88,7 @@ const std::vector<std::string>& RetentionFeatureNames() {
 RetentionModel RetentionModel::Defaults() {
   RetentionModel m;
   m.weights = {{"pause", 0.7},       {"silence_run", 1.0},   {"no_speech_yet", 1.2}, {"slow_speech", 0.4},
-               {"static_shot", 0.6}, {"static_slide", 0.6},  {"cut", -0.35},         {"face", -0.2},
+               {"static_shot", 0.35}, {"static_slide", 0.6}, {"cut", -0.35},         {"face", -0.2},
                {"quiet", 0.3},       {"loudness_change", -0.15}, {"weak_hook", 0.7}};
   return m;
 }
@@ -235,7 +235,9 @@ RetentionFeatures ComputeFeatures(const RetentionInputs& in) {
         facts["first_word_s"] = first_word;
       }
     }
-    if (in.has_transcript && x[kPause] == 0) {
+    // Words per second over the last 3 s: not before 2 s, where the
+    // window would be mostly the time before the video began.
+    if (in.has_transcript && x[kPause] == 0 && t0 >= 2) {
       int words = 0;
       for (const auto& w : in.words) {
         if (w.start_s >= t0 - 2 && w.start_s < t1) ++words;
@@ -268,7 +270,10 @@ RetentionFeatures ComputeFeatures(const RetentionInputs& in) {
     }
     if (!std::isnan(median_db)) {
       double level = LevelDb(in.loudness, t0, t1);
-      bool silent = x[kPause] > 0 || level < kSilenceDb + 10;
+      // Quiet speech is what loses viewers; quiet pauses are pauses.
+      double spoken = 0;
+      for (const auto& [a, b] : speech) spoken += std::max(0.0, std::min(b, t1) - std::max(a, t0));
+      bool silent = x[kPause] > 0 || level < kSilenceDb + 10 || (speech_known && spoken < 0.3);
       if (!silent && level < median_db - 6) {
         x[kQuiet] = std::min(1.0, (median_db - 6 - level) / 12.0);
         facts["quiet_db"] = median_db - level;
@@ -356,7 +361,17 @@ RetentionPrediction Predict(const RetentionModel& model, const RetentionFeatures
   }
   p.summary = Summarize(p.curve);
 
-  // Drop points: stretches where the hazard stands well above the base.
+  // Drop points: stretches where the hazard stands well above both the
+  // base and the video's own typical hazard (a feature that holds all
+  // along, like one long shot, raises the whole curve, not one place).
+  // Typical is measured on the multiplier over the base, so the opening
+  // seconds' high base does not count as typical.
+  std::vector<double> multiplier(n);
+  for (size_t t = 0; t < n; ++t) multiplier[t] = p.hazard[t] / std::max(base[t], 1e-12);
+  std::vector<double> sorted = multiplier;
+  std::sort(sorted.begin(), sorted.end());
+  const double typical = sorted.empty() ? 1.0 : std::max(1.0, sorted[sorted.size() / 2]);
+  for (auto& b : base) b *= typical;
   struct Region {
     size_t a, b, peak;
     double excess;

@@ -24,13 +24,6 @@ constexpr double kLoudnessStepS = 0.1;
 // it stands this far above the real curve's median hazard.
 constexpr double kConfirmRatio = 1.5;
 
-Result<std::string> NewestRun(db::Database& db, const std::string& video_id, const std::string& kind) {
-  CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT processing_id FROM video_processing WHERE video_id = ? AND "
-                                               "kind = ? AND status = 'succeeded' ORDER BY processing_id DESC LIMIT 1",
-                                               {video_id, kind}));
-  if (rows.empty()) return std::string();
-  return rows.Text(0, "processing_id").value_or("");
-}
 
 std::string Pct(double v) {
   char buf[32];
@@ -113,7 +106,7 @@ Result<Stored> Load(db::Database& db, const db::MediaRow& media, const std::stri
     in.opening_text = text;
     in.opening_terminal = terminal;
   }
-  CUTROOM_ASSIGN_OR_RETURN(std::string scenes, NewestRun(db, media.video_id, "scenes"));
+  CUTROOM_ASSIGN_OR_RETURN(std::string scenes, db::NewestSucceededRun(db, media.video_id, "scenes"));
   if (!scenes.empty()) {
     in.scenes_known = true;
     CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT start_s FROM scene_index WHERE processing_id = ? AND "
@@ -121,7 +114,7 @@ Result<Stored> Load(db::Database& db, const db::MediaRow& media, const std::stri
                                                  {scenes}));
     for (size_t i = 0; i < rows.size(); ++i) in.cuts_s.push_back(rows.Real(i, "start_s").value_or(0));
   }
-  CUTROOM_ASSIGN_OR_RETURN(std::string frames, NewestRun(db, media.video_id, "frames"));
+  CUTROOM_ASSIGN_OR_RETURN(std::string frames, db::NewestSucceededRun(db, media.video_id, "frames"));
   if (!frames.empty()) {
     CUTROOM_ASSIGN_OR_RETURN(auto run, db.Query("SELECT params FROM video_processing WHERE processing_id = ?", {frames}));
     auto params = json::parse(run.empty() ? "{}" : run.Text(0, "params").value_or("{}"), nullptr, false);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "analysis/search/search.h"
+#include "db/tables.h"
 
 namespace cutroom::edit {
 namespace {
@@ -12,13 +13,6 @@ namespace {
 constexpr int64_t kMaxFrames = 20000;
 constexpr int64_t kMaxClips = 50;
 
-Result<std::string> NewestRun(db::Database& db, const std::string& video_id, const std::string& kind) {
-  CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT processing_id FROM video_processing WHERE video_id = ? AND "
-                                               "kind = ? AND status = 'succeeded' ORDER BY processing_id DESC LIMIT 1",
-                                               {video_id, kind}));
-  if (rows.empty()) return std::string();
-  return rows.Text(0, "processing_id").value_or("");
-}
 
 size_t Alnum(const std::string& s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }));
@@ -77,7 +71,7 @@ Status LoadTranscript(db::Database& db, EditIndex& index) {
 }
 
 Status LoadScenes(db::Database& db, EditIndex& index) {
-  CUTROOM_ASSIGN_OR_RETURN(index.scenes_processing_id, NewestRun(db, index.video_id, "scenes"));
+  CUTROOM_ASSIGN_OR_RETURN(index.scenes_processing_id, db::NewestSucceededRun(db, index.video_id, "scenes"));
   if (index.scenes_processing_id.empty()) return Status::Ok();
   CUTROOM_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT scene_id, scene_no, start_s, end_s, description FROM scene_index "
                                                "WHERE processing_id = ? ORDER BY scene_no",
@@ -95,7 +89,7 @@ Status LoadScenes(db::Database& db, EditIndex& index) {
 }
 
 Status LoadFrames(db::Database& db, EditIndex& index) {
-  CUTROOM_ASSIGN_OR_RETURN(index.frames_processing_id, NewestRun(db, index.video_id, "frames"));
+  CUTROOM_ASSIGN_OR_RETURN(index.frames_processing_id, db::NewestSucceededRun(db, index.video_id, "frames"));
   if (index.frames_processing_id.empty() || index.scenes.empty()) return Status::Ok();
   CUTROOM_ASSIGN_OR_RETURN(auto run, db.Query("SELECT params FROM video_processing WHERE processing_id = ?",
                                               {index.frames_processing_id}));

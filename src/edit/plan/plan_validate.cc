@@ -236,4 +236,44 @@ PlanCheck ValidatePlan(EditPlan& plan, const EditIndex& index, const ValidateOpt
   return check;
 }
 
+void SnapPlanToFrames(EditPlan& plan, const EditIndex& index) {
+  if (!(index.fps > 0 && index.fps < 1000)) return;
+  const double fps = index.fps;
+  auto inside_word = [&](double t) { return WordAround(index, t) != nullptr; };
+  auto grid = [&](double t, bool up) {
+    double f = t * fps;
+    double k = up ? std::ceil(f - 1e-6) : std::floor(f + 1e-6);
+    return k / fps;
+  };
+  for (auto& o : plan.outputs) {
+    std::vector<double> old_end;
+    for (auto& r : o.ranges) {
+      double a = grid(r.start_s, false), b = grid(r.end_s, true);
+      if (inside_word(a)) a = grid(r.start_s, true);
+      if (inside_word(b)) b = grid(r.end_s, false);
+      if (index.duration_s > 0) b = std::min(b, index.duration_s);
+      a = std::max(0.0, a);
+      if (b - a >= kMinPlanRange_s) {
+        r.start_s = a;
+        r.end_s = b;
+      }
+    }
+    // Snapping outward may make neighbours that were a sliver apart
+    // overlap by a frame: the later one gives way.
+    std::vector<size_t> order(o.ranges.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return o.ranges[x].start_s < o.ranges[y].start_s; });
+    for (size_t k = 1; k < order.size(); ++k) {
+      PlanRange& prev = o.ranges[order[k - 1]];
+      PlanRange& next = o.ranges[order[k]];
+      if (next.start_s < prev.end_s) next.start_s = std::min(prev.end_s, next.end_s);
+    }
+    std::vector<PlanRange> kept;
+    for (auto& r : o.ranges) {
+      if (r.end_s - r.start_s >= 0.5 / fps) kept.push_back(std::move(r));
+    }
+    o.ranges = std::move(kept);
+  }
+}
+
 }  // namespace cutroom::edit

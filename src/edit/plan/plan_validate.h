@@ -48,4 +48,12 @@ struct ValidateOptions {
 // place. The plan is usable only when the result is ok().
 PlanCheck ValidatePlan(EditPlan& plan, const EditIndex& index, const ValidateOptions& options = {});
 
+// Moves every range edge of a valid plan onto the source's frame grid
+// (index.fps), outward where that does not enter a word and inward
+// otherwise, so that renders hold whole frames only (a cut between two
+// frames would show a sliver of one) and exports, which cut on frames,
+// match the render. Ranges that touched keep touching. No-op without a
+// frame rate.
+void SnapPlanToFrames(EditPlan& plan, const EditIndex& index);
+
 }  // namespace cutroom::edit

@@ -1,5 +1,7 @@
 #include "edit/render/ass_captions.h"
 
+#include "core/utf8.h"
+
 #include <clocale>
 #include <locale.h>
 #include <wctype.h>
@@ -81,57 +83,6 @@ int TitleMargin(int w, int h) {
 
 // --- UTF-8 -------------------------------------------------------------------
 
-// Decodes one code point at s[i] and advances i; malformed bytes decode as
-// U+FFFD one byte at a time so that nothing invalid reaches libass.
-char32_t NextCodePoint(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len = b0 >= 0xF0 && b0 < 0xF5 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC2 && b0 < 0xE0 ? 2 : 0;
-  if (b0 >= 0xF5) len = 0;
-  if (len == 0 || i + len > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  char32_t cp = b0 & (0xFF >> (len + 1));
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Overlong forms and surrogates are malformed too.
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += len;
-  return cp;
-}
-
-void AppendUtf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 char32_t ToUpper(char32_t cp) {
   // towupper depends on the locale; a private C.UTF-8 one (built into
   // glibc) maps all of Unicode without touching the process locale.
@@ -165,7 +116,7 @@ CleanText Clean(std::string_view word, bool uppercase) {
       ++out.chars;
       pending_space = false;
     }
-    AppendUtf8(uppercase ? ToUpper(cp) : cp, out.text);
+    AppendUtf8(out.text, uppercase ? ToUpper(cp) : cp);
     ++out.chars;
   }
   return out;
