@@ -8,8 +8,6 @@
 #include "analysis/scenes/scenes_stage.h"
 #include "analysis/thumbnails_stage.h"
 #include "analysis/transcription_stage.h"
-#include "edit/ai_edit_jobs.h"
-#include "edit/edit_jobs.h"
 
 namespace cutroom::analysis {
 
@@ -22,11 +20,7 @@ void RegisterStages(jobs::WorkerPool& pool) {
   pool.Register("frames", RunFrames, 1);
   pool.Register("clips", RunClips, 1);
   pool.Register("retention", RunRetention, 1);
-  // x264 and the decoder take every core: one render at a time.
-  pool.Register("render", edit::RunRender, 1);
-  // Planning is light (an LLM call or a pass over the index); its renders
-  // are separate "render" jobs.
-  pool.Register("ai_edit", edit::RunAiEdit, 1);
+
 }
 
 Status ValidateStageParams(const std::string& stage, const nlohmann::json& params, const Config& config,

@@ -1,5 +1,8 @@
 // Registers the handler of every analysis stage built into this binary on
-// a worker pool (the set jobs/pipeline.cc marks available).
+// a worker pool (the set jobs/pipeline.cc marks available). Rendering and
+// AI edits sit above analysis and register themselves
+// (edit::RegisterEditJobs); the composition roots (cli/runtime.cc, the
+// API tests) call both.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "analysis/stages.h"
+#include "edit/ai_edit_jobs.h"
 #include "api/import_job.h"
 #include "db/migrations.h"
 
@@ -35,6 +36,7 @@ jobs::WorkerPool& MakeWorkers(Runtime& rt, int count) {
   rt.workers = std::make_unique<jobs::WorkerPool>(
       rt.queue.get(), jobs::JobServices{rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(), &rt.config}, options);
   analysis::RegisterStages(*rt.workers);
+  edit::RegisterEditJobs(*rt.workers);
   api::ServerDeps deps{rt.env, &rt.config, rt.db.get(), rt.blobs.get(), rt.ids.get(), rt.queue.get(), {}};
   Status imports = api::RegisterImportJobs(*rt.workers, deps);
   if (!imports.ok()) spdlog::warn("URL imports will not run here: {}", imports.ToString());

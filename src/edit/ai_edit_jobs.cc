@@ -165,6 +165,14 @@ Result<std::vector<std::string>> QueueRenders(jobs::JobContext& ctx, const db::A
 
 }  // namespace
 
+void RegisterEditJobs(jobs::WorkerPool& pool) {
+  // x264 and the decoder take every core: one render at a time.
+  pool.Register("render", RunRender, 1);
+  // Planning is light (an LLM call or a pass over the index); its renders
+  // are separate "render" jobs.
+  pool.Register("ai_edit", RunAiEdit, 1);
+}
+
 PlanExportMedia PlanExportMediaFor(const db::MediaRow& media) {
   PlanExportMedia m;
   m.name = media.original_filename.value_or(media.video_id);

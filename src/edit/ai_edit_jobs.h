@@ -68,6 +68,9 @@ Result<nlohmann::json> AiEditJobJson(db::Database& db, Env* env, IdGenerator* id
 // What exports need to know of a media row (plans are cut on its frame grid).
 PlanExportMedia PlanExportMediaFor(const db::MediaRow& media);
 
+// Registers the "render" and "ai_edit" job handlers on a worker pool.
+void RegisterEditJobs(jobs::WorkerPool& pool);
+
 // The edit request that renders one output of a plan (for POST /api/edit-jobs's validation path).
 nlohmann::json EditRequestForOutput(const EditPlan& plan, size_t output);
 

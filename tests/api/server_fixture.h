@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "analysis/stages.h"
+#include "edit/ai_edit_jobs.h"
 #include "api/import_job.h"
 #include "api/server.h"
 #include "core/fake_env.h"
@@ -182,6 +183,7 @@ class ServerWithWorkers : public ServerFixture {
     pool_ = std::make_unique<jobs::WorkerPool>(
         queue_.get(), jobs::JobServices{Env::Default(), db_.get(), blobs_.get(), &ids_, &config_}, o);
     analysis::RegisterStages(*pool_);
+    edit::RegisterEditJobs(*pool_);
     ASSERT_OK(RegisterImportJobs(*pool_, Deps()));
     pool_->Start();
   }

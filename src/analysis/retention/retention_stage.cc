@@ -234,7 +234,9 @@ Status RunRetention(jobs::JobContext& ctx) {
     if (!p.drops.empty() && !p.drops.front().reasons.empty()) {
       said += "; watch out for " + p.drops.front().reasons.front() + " at " + Clock(p.drops.front().t_s);
     }
-    clip.reason = base_reason + said + ".";
+    std::string lead = base_reason;
+    while (!lead.empty() && (lead.back() == ' ' || lead.back() == '.')) lead.pop_back();
+    clip.reason = (lead.empty() ? said.substr(1) : lead + "." + said) + ".";
     clips.push_back(std::move(clip));
   }
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
