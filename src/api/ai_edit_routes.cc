@@ -35,6 +35,27 @@ void ApiServer::RegisterAiEditRoutes() {
                  return Status::Ok();
                }});
 
+  router_.Add({"GET", "/api/videos/{video_id}/ai-edit-jobs",
+               "The video's AI edits, newest first (instruction, status, planner, outputs)", RouteAuth::kOwner,
+               [this](RequestContext& ctx) -> Status {
+                 const std::string& video_id = ctx.Param("video_id");
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_RETURN_IF_ERROR(OwnedMedia(repos, video_id, ctx.owner_id).status());
+                 CUTROOM_ASSIGN_OR_RETURN(auto rows, deps_.db->Query("SELECT ai_edit_job_id FROM ai_edit_jobs WHERE "
+                                                                     "video_id = ? AND owner_id = ? ORDER BY "
+                                                                     "ai_edit_job_id DESC LIMIT 100",
+                                                                     {video_id, ctx.owner_id}));
+                 nlohmann::json items = nlohmann::json::array();
+                 for (size_t i = 0; i < rows.size(); ++i) {
+                   CUTROOM_ASSIGN_OR_RETURN(auto one, edit::AiEditJobJson(*deps_.db, deps_.env, deps_.ids, ctx.owner_id,
+                                                                          *rows.Text(i, "ai_edit_job_id")));
+                   one.erase("plan");  // GET each by id for the whole plan
+                   items.push_back(std::move(one));
+                 }
+                 WriteJson(ctx.res, 200, {{"video_id", video_id}, {"ai_edit_jobs", items}});
+                 return Status::Ok();
+               }});
+
   router_.Add({"GET", "/api/ai-edit-jobs/{ai_edit_job_id}",
                "An AI edit job: instruction, plan, planner, model, status, outputs and their edit jobs, warnings",
                RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {

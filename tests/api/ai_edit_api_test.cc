@@ -41,6 +41,9 @@ TEST_F(AiEditApi, ADryRunStoresAPlanThatExportsForEditors) {
   auto edl = client_->Get(base + "edl");
   EXPECT_NE(edl->body.find("TITLE:"), std::string::npos);
   EXPECT_EQ(client_->Get(base + "mp4")->status, 400);
+  auto list = Json(client_->Get("/api/videos/" + video + "/ai-edit-jobs"));
+  ASSERT_EQ(list["ai_edit_jobs"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["ai_edit_jobs"][0]["instruction"], "remove the silences");
 }
 
 TEST_F(AiEditApi, BadRequestsAndUnknownInstructionsAnswerPreciseErrors) {

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "core/subprocess.h"
+
 #include "server_fixture.h"
 
 namespace cutroom::api {
@@ -68,6 +70,44 @@ TEST_F(RetentionApi, PredictsTheTalkFindsItsLongestSilenceAndComparesAnImportedC
   ASSERT_EQ(svg->status, 200);
   EXPECT_EQ(svg->get_header_value("Content-Type"), "image/svg+xml");
   EXPECT_NE(svg->body.find("polyline"), std::string::npos);
+}
+
+// 60 s: a face cut every 4 s, then 30 s of one text slide (no face) from
+// 20 s, then the face again; a steady tone under it all, so that speech
+// (told from loudness without a transcript) never pauses.
+TEST_F(RetentionApi, AStaticSlideFoundByOcrIsADropPointWhereTheSlideBegins) {
+  const std::string face = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+  const std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  REQUIRE_FILE(face, "opencv-doc's messi5.jpg");
+  REQUIRE_FILE(font, "fonts-dejavu-core");
+  cutroom::testing::TempDir tmp;
+  const std::string video_path = tmp.File("slide.mp4");
+  std::string graph =
+      "[0:v]scale=320:180:force_original_aspect_ratio=increase,crop=320:180,setsar=1,format=yuv420p,split=2[f1][f3];"
+      "[f1]trim=0:20,setpts=PTS-STARTPTS,hue=h='if(lt(mod(t,8),4),0,60)'[a];"
+      "color=c=white:s=320x180:r=25:d=30,drawtext=fontfile=" + font +
+      ":text='Quarterly revenue':fontsize=28:x=20:y=50,drawtext=fontfile=" + font +
+      ":text='grew 40 percent':fontsize=28:x=20:y=100,format=yuv420p,setsar=1[b];"
+      "[f3]trim=0:10,setpts=PTS-STARTPTS[c];"
+      "[a][b][c]concat=n=3:v=1:a=0[v]";
+  ASSERT_OK(RunProcess({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-framerate",
+                        "25", "-t", "20", "-i", face, "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000",
+                        "-filter_complex", graph, "-map", "[v]", "-map", "1:a", "-t", "60", "-c:v", "libx264",
+                        "-preset", "veryfast", "-g", "50", "-c:a", "aac", "-b:a", "64k", video_path}));
+  std::string video = Upload(video_path, "slide.mp4");
+  ASSERT_EQ(Process(video, "scenes")["status"], "succeeded");
+  ASSERT_EQ(Process(video, "frames", R"({"interval_s": 2, "ocr": true})")["status"], "succeeded");
+  ASSERT_EQ(Process(video, "retention")["status"], "succeeded");
+  auto r = Json(client_->Get("/api/videos/" + video + "/retention"));
+  ASSERT_TRUE(r.contains("predicted") && r["predicted"].is_object()) << r.dump();
+  bool found = false;
+  for (const auto& d : r["predicted"]["drop_points"]) {
+    if (std::abs(d["t_s"].get<double>() - 20.0) <= 1.0) {
+      found = true;
+      EXPECT_NE(d["reasons"][0].get<std::string>().find("static slide"), std::string::npos) << d.dump();
+    }
+  }
+  EXPECT_TRUE(found) << r["predicted"]["drop_points"].dump(2);
 }
 
 TEST_F(RetentionApi, ImportsEveryFormatAndRefusesBadFilesNamingTheLine) {
