@@ -60,20 +60,24 @@ double LevelDb(const LoudnessCurve& c, double a, double b) {
   return 10.0 * std::log10(std::max(1e-12, energy / static_cast<double>(i1 - i0)));
 }
 
-const RetentionFrame* FrameNear(const std::vector<RetentionFrame>& frames, double t) {
-  const RetentionFrame* best = nullptr;
-  double best_d = kFaceReachS;
-  auto it = std::lower_bound(frames.begin(), frames.end(), t,
-                             [](const RetentionFrame& f, double v) { return f.t_s < v; });
-  for (auto j : {it, it == frames.begin() ? it : it - 1}) {
-    if (j == frames.end()) continue;
-    double d = std::abs(j->t_s - t);
-    if (d <= best_d) {
-      best_d = d;
-      best = &*j;
+// The sampled frame that shows what is on screen at t: the last one at or
+// before t, since the frames stage skips near-duplicates (a kept frame
+// stands for every frame like it after it), unless a scene cut lies
+// between; before the first frame, that frame when it is close.
+const RetentionFrame* FrameNear(const std::vector<RetentionFrame>& frames, const std::vector<double>& cuts, double t) {
+  auto it = std::upper_bound(frames.begin(), frames.end(), t,
+                             [](double v, const RetentionFrame& f) { return v < f.t_s; });
+  if (it == frames.begin()) {
+    return (it != frames.end() && it->t_s - t <= kFaceReachS) ? &*it : nullptr;
+  }
+  const RetentionFrame* f = &*(it - 1);
+  for (double c : cuts) {
+    if (c > f->t_s + 1e-6 && c <= t) {
+      // A new shot began since: a frame just after the cut speaks for it.
+      return (it != frames.end() && it->t_s - t <= kFaceReachS) ? &*it : nullptr;
     }
   }
-  return best;
+  return f;
 }
 
 }  // namespace
@@ -260,11 +264,14 @@ RetentionFeatures ComputeFeatures(const RetentionInputs& in) {
         if (c >= t0 && c < t1 && c > 0) x[kCut] = 1;
       }
     }
-    if (const RetentionFrame* f = FrameNear(in.frames, mid)) {
+    if (const RetentionFrame* f = FrameNear(in.frames, cuts, mid)) {
       bool face = f->faces_known && f->faces > 0;
       if (face) x[kFace] = 1;
       if (f->text_known && f->text && !face) {
-        x[kStaticSlide] = in.scenes_known ? x[kStaticShot] : 0.5;
+        // A slide holds attention for less time than a shot of a person:
+        // it tops out after 30 s where a shot takes 60.
+        double on_screen = facts.contains("shot_start") ? mid - facts["shot_start"].get<double>() : 15.0;
+        x[kStaticSlide] = std::min(on_screen, 30.0) / 30.0;
         facts["slide"] = true;
       }
     }
