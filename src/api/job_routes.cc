@@ -307,6 +307,35 @@ Status ApiServer::StreamBlob(RequestContext& ctx, const std::string& key, const 
   auto reader = deps_.blobs->OpenReader(key);
   if (!reader.ok()) return reader.status();
   std::shared_ptr<storage::BlobReader> r(std::move(reader).value());
+  // cpp-httplib 0.11 slices ranges without checking them against the size:
+  // "bytes=999999999-" on a small file underflowed into a 206 with a
+  // Content-Length near 2^64. Ranges are checked here: an unsatisfiable
+  // one answers 416 with "Content-Range: bytes */size" (RFC 9110 15.5.17),
+  // ends past the last byte are clamped to it. The library reads the
+  // ranges from the request when it writes the response, so the checked
+  // ones go back there (the router took them out).
+  const size_t size = r->size();
+  httplib::Ranges ranges = ctx.ranges;
+  for (auto& [first, last] : ranges) {
+    const bool suffix = first < 0;
+    const bool unsatisfiable = size == 0 || (suffix && last <= 0) ||
+                               (!suffix && static_cast<size_t>(first) >= size) ||
+                               (!suffix && last >= 0 && last < first);
+    if (unsatisfiable) {
+      ctx.res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      WriteError(ctx.res, {416, "range_not_satisfiable",
+                           "the requested range is outside the " + std::to_string(size) + " bytes of the file",
+                           {{"size", size}}});
+      return Status::Ok();
+    }
+    if (suffix) {
+      first = static_cast<ssize_t>(size) - std::min<ssize_t>(last, static_cast<ssize_t>(size));
+      last = static_cast<ssize_t>(size) - 1;
+    } else if (last < 0 || static_cast<size_t>(last) >= size) {
+      last = static_cast<ssize_t>(size) - 1;
+    }
+  }
+  const_cast<httplib::Request&>(ctx.req).ranges = std::move(ranges);
   ctx.res.set_header("Cache-Control", "private, max-age=3600");
   ctx.res.set_content_provider(r->size(), mime, [r](size_t offset, size_t length, httplib::DataSink& sink) {
     std::vector<char> buf(std::min<size_t>(length, 256 * 1024));

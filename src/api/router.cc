@@ -75,6 +75,12 @@ bool Router::Match(const std::vector<std::string>& pattern, const std::vector<st
 }
 
 void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) const {
+  // cpp-httplib applies a request's Range to whatever body the response
+  // holds, unchecked (a start past the end underflows into a huge
+  // Content-Length). Only stored files honour ranges: the router takes
+  // them out of the request, and StreamBlob checks them and puts them back.
+  httplib::Ranges ranges = std::move(const_cast<httplib::Request&>(req).ranges);
+  const_cast<httplib::Request&>(req).ranges.clear();
   auto path = SplitPath(req.path);
   std::set<std::string> allowed;
   std::string method = req.method == "HEAD" ? "GET" : req.method;
@@ -85,7 +91,7 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
       allowed.insert(compiled.route.method);
       continue;
     }
-    RequestContext ctx{req, res, reader, std::move(params), "", max_body_bytes_};
+    RequestContext ctx{req, res, reader, std::move(params), "", max_body_bytes_, std::move(ranges)};
     if (compiled.route.auth == RouteAuth::kOwner && auth_) {
       auto owner = auth_(req);
       if (!owner.ok()) {

@@ -39,6 +39,9 @@ struct RequestContext {
   std::map<std::string, std::string> path_params;
   std::string owner_id;  // resolved by the auth step ("" for public routes)
   size_t max_body_bytes;
+  // The request's byte ranges (Range header), unchecked; only StreamBlob
+  // honours them (see Router::Dispatch).
+  httplib::Ranges ranges;
 
   const std::string& Param(const std::string& name) const { return path_params.at(name); }
   // The query parameter, or nullopt when absent.

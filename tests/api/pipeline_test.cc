@@ -53,6 +53,26 @@ TEST_F(Pipeline, AnUploadGetsAPosterASpriteSheetAndAThumbnailTrack) {
   auto part = client_->Get("/api/videos/" + video_id + "/stream", {{"Range", "bytes=0-9"}});
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body.size(), 10u);
+  // Regression: a start past the end underflowed inside cpp-httplib into a
+  // 206 with a Content-Length near 2^64; it is 416 with the real size.
+  auto full = client_->Get("/api/videos/" + video_id + "/stream");
+  ASSERT_EQ(full->status, 200);
+  const size_t size = full->body.size();
+  auto past = client_->Get("/api/videos/" + video_id + "/stream", {{"Range", "bytes=999999999-"}});
+  EXPECT_EQ(past->status, 416);
+  EXPECT_EQ(past->get_header_value("Content-Range"), "bytes */" + std::to_string(size));
+  // An end past the last byte is clamped; a suffix longer than the file is the file.
+  auto tail = client_->Get("/api/videos/" + video_id + "/stream",
+                           {{"Range", "bytes=" + std::to_string(size - 5) + "-99999999999"}});
+  EXPECT_EQ(tail->status, 206);
+  EXPECT_EQ(tail->body, full->body.substr(size - 5));
+  auto suffix = client_->Get("/api/videos/" + video_id + "/stream", {{"Range", "bytes=-99999999"}});
+  EXPECT_EQ(suffix->status, 206);
+  EXPECT_EQ(suffix->body.size(), size);
+  // JSON answers ignore ranges rather than being cut (or underflowing).
+  auto listed = client_->Get("/api/videos", {{"Range", "bytes=999999999-"}});
+  EXPECT_EQ(listed->status, 200);
+  EXPECT_TRUE(nlohmann::json::parse(listed->body, nullptr, false).is_object());
 
   // Running the stage again replaces the assets instead of adding more.
   ASSERT_EQ(client_->Post("/api/videos/" + video_id + "/process/thumbnails", "", "application/json")->status, 202);
