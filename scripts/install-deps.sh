@@ -11,7 +11,7 @@ packages=(
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev
   # flite: its rms voice is speech pocketsphinx reads almost word for word, for
   # the synthetic test media (tests/support) and the sample video
-  ffmpeg espeak-ng flite
+  ffmpeg flite
   # service plumbing
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpqxx-dev libpq-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev

@@ -39,7 +39,7 @@ constexpr const char* kSampleSpeech =
 constexpr const char* kSampleFace = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
 
 // Makes a short video with hard cuts between synthetic scenes and
-// synthetic speech, from ffmpeg's lavfi sources and flite (or espeak-ng):
+// synthetic speech, from ffmpeg's lavfi sources and flite:
 // nothing is downloaded.
 Result<std::string> MakeSampleVideo(const std::string& out_dir) {
   std::error_code ec;
@@ -48,13 +48,9 @@ Result<std::string> MakeSampleVideo(const std::string& out_dir) {
   std::string wav = out_dir + "/sample-speech.wav";
   std::string mp4 = out_dir + "/sample.mp4";
   // flite's rms voice is speech pocketsphinx reads almost word for word
-  // (about 10% WER), so the sample's transcript, clips and captions read
-  // well; espeak-ng's comes back mostly garbled and is only the fallback.
-  Status spoken = RunProcess({"flite", "-voice", "rms", "-t", kSampleSpeech, "-o", wav});
-  if (!spoken.ok()) {
-    CUTROOM_RETURN_IF_ERROR(RunProcess({"espeak-ng", "-v", "en-us", "-s", "160", "-w", wav, kSampleSpeech})
-                                .WithContext("synthesising sample speech (flite: " + spoken.message() + ")"));
-  }
+  // (about 10% WER), so the sample's transcript, clips and captions read well.
+  CUTROOM_RETURN_IF_ERROR(RunProcess({"flite", "-voice", "rms", "-t", kSampleSpeech, "-o", wav})
+                              .WithContext("synthesising sample speech (flite; scripts/install-deps.sh installs it)"));
   const std::string size = "640x360";
   const std::string scene_s = "10";
   std::vector<std::string> args = {"ffmpeg", "-y", "-hide_banner", "-loglevel", "error"};

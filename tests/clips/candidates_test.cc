@@ -107,7 +107,7 @@ class TruthTalks : public ::testing::TestWithParam<int> {};
 
 TEST_P(TruthTalks, EveryCandidateIsWellFormedAndInsideTheSpeech) {
   std::string talk = cutroom::testing::TestMedia("talk.mp4");
-  REQUIRE_FILE(talk, "talk.mp4 (needs espeak-ng and ../shared/tools/make_test_video.py)");
+  REQUIRE_FILE(talk, "talk.mp4 (needs flite and ../shared/tools/make_test_video.py)");
   std::string video = GetParam() == 0 ? talk : testing::TalkVideo(GetParam());
   auto truth = testing::LoadTruth(video + ".truth.json");
   ASSERT_GE(truth.speech.size(), 5u);
@@ -515,7 +515,7 @@ TEST(Loudness, ASineAtOneEighthOfFullScaleMeasuresMinus21Dbfs) {
 
 TEST(Loudness, SpeechIsLoudAndPausesAreQuietInTheTalkVideo) {
   std::string talk = cutroom::testing::TestMedia("talk.mp4");
-  REQUIRE_FILE(talk, "talk.mp4 (needs espeak-ng and ../shared/tools/make_test_video.py)");
+  REQUIRE_FILE(talk, "talk.mp4 (needs flite and ../shared/tools/make_test_video.py)");
   auto truth = testing::LoadTruth(talk + ".truth.json");
   auto curve = MeasureLoudness(talk);
   ASSERT_OK(curve.status());

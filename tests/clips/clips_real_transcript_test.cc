@@ -15,7 +15,7 @@ class ClipsOnARealTranscript : public testing::ClipsStageFixture {};
 
 TEST_F(ClipsOnARealTranscript, CandidatesStartAndEndBetweenTheTruthSentences) {
   std::string talk = cutroom::testing::TestMedia("talk.mp4");
-  REQUIRE_FILE(talk, "talk.mp4 (needs espeak-ng and the shared tool)");
+  REQUIRE_FILE(talk, "talk.mp4 (needs flite and the shared tool)");
   auto truth = testing::LoadTruth(talk + ".truth.json");
   auto engine = PocketsphinxTranscriber();
   ASSERT_OK(engine.status());

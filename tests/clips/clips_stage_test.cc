@@ -22,7 +22,7 @@ using testing::Style;
 class ClipsStage : public ClipsStageFixture {
  protected:
   // The 90 s talk of seed 5 with its truth transcript, scenes and frames.
-  // REQUIRES: talk.mp4 exists (the shared tool and espeak-ng are there).
+  // REQUIRES: talk.mp4 exists (the shared tool and flite are there).
   std::string AddTalk(bool scenes = true, bool frames = true) {
     std::string video = testing::TalkVideo(5);
     truth_ = testing::LoadTruth(video + ".truth.json");
@@ -37,7 +37,7 @@ class ClipsStage : public ClipsStageFixture {
 };
 
 TEST_F(ClipsStage, StoresCandidatesFromEveryInputAndAReRunReplacesTheProposedOnes) {
-  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs espeak-ng and the shared tool)");
+  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs flite and the shared tool)");
   std::string video = AddTalk();
   nlohmann::json params = {{"min_s", 10}, {"max_s", 25}, {"target_s", 15}, {"count", 4}};
   auto first = RunClipsJob(video, params);
@@ -264,7 +264,7 @@ class ClipsStageLlm : public ClipsStage {
 };
 
 TEST_F(ClipsStageLlm, AValidReplyReordersAndRetitlesTheCandidates) {
-  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs espeak-ng and the shared tool)");
+  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs flite and the shared tool)");
   std::string video = AddTalk(false, false);
   auto before = Heuristic(video);
   ASSERT_GE(before.size(), 3u);
@@ -296,7 +296,7 @@ TEST_F(ClipsStageLlm, AValidReplyReordersAndRetitlesTheCandidates) {
 }
 
 TEST_F(ClipsStageLlm, AnInvalidReplyIsIgnoredWithALogLineAndTheHeuristicOrderKept) {
-  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs espeak-ng and the shared tool)");
+  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs flite and the shared tool)");
   std::string video = AddTalk(false, false);
   auto before = Heuristic(video);
   ASSERT_GE(before.size(), 2u);
@@ -323,7 +323,7 @@ TEST_F(ClipsStageLlm, AnInvalidReplyIsIgnoredWithALogLineAndTheHeuristicOrderKep
 }
 
 TEST_F(ClipsStageLlm, AServiceWithoutStructuredOutputsIsAskedAgainInJsonMode) {
-  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs espeak-ng and the shared tool)");
+  REQUIRE_FILE(cutroom::testing::TestMedia("talk.mp4"), "talk.mp4 (needs flite and the shared tool)");
   std::string video = AddTalk(false, false);
   FakeChat chat(FakeChat::Mode::kRefuseSchema);
   UseLlm(chat);

@@ -153,7 +153,9 @@ class AiEdit : public analysis::testing::ClipsStageFixture {
  protected:
   void SetUp() override {
     ClipsStageFixture::SetUp();
-    if (!std::filesystem::exists(TalkPath())) GTEST_SKIP() << "no " << TalkPath() << " (needs flite)";
+    // make_test_media.sh makes it whenever flite is installed, and
+    // install-deps.sh installs flite: a missing file is a broken setup.
+    ASSERT_TRUE(std::filesystem::exists(TalkPath())) << "no " << TalkPath() << " (install flite: scripts/install-deps.sh)";
     truth_ = Truth();
     ASSERT_TRUE(truth_.is_object());
     video_ = AddVideo(TalkPath(), truth_["duration_s"].get<double>());
@@ -298,7 +300,7 @@ class AiEditLlm : public AiEdit {
  protected:
   void SetUp() override {
     AiEdit::SetUp();
-    if (IsSkipped()) return;
+    if (HasFatalFailure()) return;
     llm_.Configure(config_);
   }
   // Segments numbered as the prompt numbers them.

@@ -809,7 +809,7 @@ TEST_F(RenderTest, ReportsProgressUpToOne) {
 
 TEST_F(RenderTest, CaptionsTheSpeechVideoFromItsTruth) {
   const std::string talk = TestMedia("talk.mp4");
-  REQUIRE_FILE(talk, "talk.mp4 (make_test_video.py and espeak-ng)");
+  REQUIRE_FILE(talk, "talk.mp4 (make_test_video.py and flite)");
   // Two sentences of the talk, joined, in 9:16 at a small size, with the
   // words spread over each sentence's span.
   const std::vector<TimeRange> ranges = {{0.6, 3.0}, {6.0, 8.0}};

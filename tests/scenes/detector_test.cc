@@ -224,7 +224,7 @@ class SyntheticCuts : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(SyntheticCuts, EveryCutWithinOneFrameAndNoFalseCut) {
   std::string path = ::cutroom::testing::TestMedia(GetParam());
-  REQUIRE_FILE(path, "synthetic scene video (needs ../shared/tools and espeak-ng)");
+  REQUIRE_FILE(path, "synthetic scene video (needs ../shared/tools and flite)");
   auto truth = nlohmann::json::parse(::cutroom::testing::ReadFile(path + ".truth.json"));
   std::vector<int64_t> expected = truth["cuts_frame"].get<std::vector<int64_t>>();
   for (auto kind : {DetectorKind::kContent, DetectorKind::kAdaptive, DetectorKind::kHash}) {

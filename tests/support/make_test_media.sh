@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the small synthetic media the C++ tests share, once per build tree:
-# later runs find the files and return at once. Needs ffmpeg (flite, espeak-ng
-# and the shared tool for the speech files).
+# later runs find the files and return at once. Needs ffmpeg, and flite with
+# the shared tool for the speech files.
 set -euo pipefail
 out="${1:?usage: make_test_media.sh OUTDIR}"
 stamp="$out/.version-5"
@@ -17,7 +17,7 @@ ff -f lavfi -i sine=frequency=300:sample_rate=16000 -t 2 -ac 1 "$tmp/tone.wav"
 ff -f lavfi -i testsrc2=size=320x180 -frames:v 1 "$tmp/still.png"
 # Speech with known sentence times (shared tool, when the shared folder is there).
 tool="$(cd "$(dirname "$0")/../../.." && pwd)/shared/tools/make_test_video.py"
-if [ -f "$tool" ] && command -v espeak-ng >/dev/null; then
+if [ -f "$tool" ] && command -v flite >/dev/null; then
   python3 "$tool" "$tmp/talk.mp4" --size 320x180 --fps 25 --seed 3 >/dev/null
   # Hard cuts only, with exact truth: several seeds, sizes, rates, codecs,
   # and a long GOP (scene detection tests).

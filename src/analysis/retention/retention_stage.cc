@@ -67,44 +67,24 @@ struct Stored {
   SentenceSplit sentences;
 };
 
-Result<Stored> Load(db::Database& db, const db::MediaRow& media, const std::string& path) {
+Result<Stored> Load(db::Database& db, Env* env, IdGenerator* ids, const db::MediaRow& media, const std::string& path) {
   Stored st;
   RetentionInputs& in = st.inputs;
   in.duration_s = media.duration_s.value_or(0);
-  CUTROOM_ASSIGN_OR_RETURN(auto tr, db.Query("SELECT transcription_id FROM transcriptions WHERE video_id = ? AND "
-                                             "status = 'succeeded' ORDER BY transcription_id DESC LIMIT 1",
-                                             {media.video_id}));
-  if (!tr.empty()) {
+  auto stored = LoadTranscript(db, env, ids, media.video_id);
+  if (stored.ok()) {
     in.has_transcript = true;
-    std::string tid = tr.Text(0, "transcription_id").value_or("");
-    Transcript t;
-    CUTROOM_ASSIGN_OR_RETURN(auto segs, db.Query("SELECT segment_id, start_s, end_s, text FROM transcript_segments "
-                                                 "WHERE transcription_id = ? ORDER BY segment_no",
-                                                 {tid}));
-    std::map<std::string, size_t> by_id;
-    for (size_t i = 0; i < segs.size(); ++i) {
-      TranscriptSegment s;
-      s.start_s = segs.Real(i, "start_s").value_or(0);
-      s.end_s = segs.Real(i, "end_s").value_or(0);
-      s.text = segs.Text(i, "text").value_or("");
-      by_id[segs.Text(i, "segment_id").value_or("")] = t.segments.size();
-      t.segments.push_back(std::move(s));
-    }
-    CUTROOM_ASSIGN_OR_RETURN(auto words, db.Query("SELECT segment_id, word, start_s, end_s FROM transcript_words "
-                                                  "WHERE transcription_id = ? ORDER BY word_no",
-                                                  {tid}));
-    for (size_t i = 0; i < words.size(); ++i) {
-      double a = words.Real(i, "start_s").value_or(0), b = words.Real(i, "end_s").value_or(a);
-      in.words.push_back({a, b});
-      auto it = by_id.find(words.Text(i, "segment_id").value_or(""));
-      if (it != by_id.end()) t.segments[it->second].words.push_back({words.Text(i, "word").value_or(""), a, b, 1});
+    for (const auto& seg : stored->transcript.segments) {
+      for (const auto& w : seg.words) in.words.push_back({w.start_s, w.end_s});
     }
     std::sort(in.words.begin(), in.words.end(),
               [](const RetentionWord& x, const RetentionWord& y) { return x.start_s < y.start_s; });
-    st.sentences = SplitSentences(t);
+    st.sentences = SplitSentences(stored->transcript);
     auto [text, terminal] = OpeningOf(st.sentences, 0);
     in.opening_text = text;
     in.opening_terminal = terminal;
+  } else if (!stored.status().IsNotFound()) {
+    return stored.status();
   }
   CUTROOM_ASSIGN_OR_RETURN(std::string scenes, db::NewestSucceededRun(db, media.video_id, "scenes"));
   if (!scenes.empty()) {
@@ -166,8 +146,9 @@ db::RetentionAnalysisRow PredictionRow(const db::MediaRow& media, const std::str
 
 }  // namespace
 
-Result<RetentionInputs> LoadRetentionInputs(db::Database& db, const db::MediaRow& media, const std::string& path) {
-  CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(db, media, path));
+Result<RetentionInputs> LoadRetentionInputs(db::Database& db, Env* env, IdGenerator* ids, const db::MediaRow& media,
+                                            const std::string& path) {
+  CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(db, env, ids, media, path));
   return st.inputs;
 }
 
@@ -195,7 +176,7 @@ Status RunRetention(jobs::JobContext& ctx) {
     return Status::FailedPrecondition("video " + media.video_id + " has no known duration");
   }
   ctx.SetProgress(0.05);
-  CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(*s.db, media, path));
+  CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(*s.db, s.env, s.ids, media, path));
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
   ctx.SetProgress(0.6);
   CUTROOM_ASSIGN_OR_RETURN(RetentionModel model, OwnerRetentionModel(*s.db, media.owner_id));
@@ -417,7 +398,7 @@ Result<json> FitOwnerRetention(db::Database& db, Env* env, IdGenerator* ids, con
     if (!seen.insert(video).second) continue;  // the newest import per video
     CUTROOM_ASSIGN_OR_RETURN(auto imp, repos.retention_analyses.Get(*rows.Text(i, "retention_id")));
     CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(video));
-    CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(db, media, ""));
+    CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(db, env, ids, media, ""));
     samples.push_back({video, ComputeFeatures(st.inputs), CurveFromRow(imp)});
   }
   if (static_cast<int>(samples.size()) < min_videos) {

@@ -34,7 +34,8 @@ Status RunRetention(jobs::JobContext& ctx);
 
 // What the model reads for a stored video. path: the media file, for
 // loudness (empty: none).
-Result<RetentionInputs> LoadRetentionInputs(db::Database& db, const db::MediaRow& media, const std::string& path);
+Result<RetentionInputs> LoadRetentionInputs(db::Database& db, Env* env, IdGenerator* ids, const db::MediaRow& media,
+                                            const std::string& path);
 
 // The owner's newest fitted model, or the built-in one.
 Result<RetentionModel> OwnerRetentionModel(db::Database& db, const std::string& owner_id);
