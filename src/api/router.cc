@@ -122,6 +122,7 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
                      {{"allowed", allow}}});
     return;
   }
+  if (fallback_ && fallback_(req, res)) return;
   WriteError(res, {404, "not_found", "no route for " + req.method + " " + req.path});
 }
 

@@ -72,6 +72,11 @@ class Router {
   void Add(Route route);
   void SetAuthenticator(Authenticator auth) { auth_ = std::move(auth); }
   void SetMaxBodyBytes(size_t n) { max_body_bytes_ = n; }
+  // Answers requests no route matches (the web UI); returns false to let
+  // the router answer 404.
+  void SetFallback(std::function<bool(const httplib::Request&, httplib::Response&)> fallback) {
+    fallback_ = std::move(fallback);
+  }
 
   // Handles one request completely (including 404/405 and errors).
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) const;
@@ -92,6 +97,7 @@ class Router {
   };
   std::vector<Compiled> routes_;
   Authenticator auth_;
+  std::function<bool(const httplib::Request&, httplib::Response&)> fallback_;
   size_t max_body_bytes_ = 16 << 20;
 };
 

@@ -91,6 +91,11 @@ Result<std::string> ApiServer::Authenticate(const httplib::Request& req) {
     }
     return keys_.Authenticate(header.substr(kBearer.size()));
   }
+  // Browsers load media URLs themselves, without headers: those carry a
+  // read-only token (see MediaTokens), honoured only on GET and HEAD.
+  if ((req.method == "GET" || req.method == "HEAD") && req.has_param("access_token") && media_tokens_) {
+    return media_tokens_->Verify(req.get_param_value("access_token"), deps_.env->NowMs());
+  }
   if (loopback_) {
     CUTROOM_ASSIGN_OR_RETURN(bool any_key, keys_.AnyActiveKey());
     if (!any_key) return std::string(db::kLocalOwnerId);
@@ -154,6 +159,23 @@ void ApiServer::RegisterRoutes() {
   RegisterClipRoutes();
   RegisterAiEditRoutes();
   RegisterRetentionRoutes();
+  RegisterWebRoutes();
+}
+
+void ApiServer::RegisterWebRoutes() {
+  router_.Add({"GET", "/api/media-token",
+               "A read-only token for URLs the browser loads itself: append ?access_token= (valid one hour)",
+               RouteAuth::kOwner, [this](RequestContext& ctx) {
+                 if (!media_tokens_) return Status::Unavailable("media tokens are not set up");
+                 MediaToken token = media_tokens_->Issue(ctx.owner_id, deps_.env->NowMs());
+                 ctx.res.set_header("Cache-Control", "no-store");
+                 WriteJson(ctx.res, 200,
+                           {{"token", token.token},
+                            {"expires_at", FormatTimestamp(token.expires_at_ms)},
+                            {"expires_in_s", MediaTokens::kLifetimeMs / 1000}});
+                 return Status::Ok();
+               }});
+  router_.SetFallback([this](const httplib::Request& req, httplib::Response& res) { return web_ui_.Serve(req, res); });
 }
 
 Status ApiServer::Bind(const std::string& host, int port) {
@@ -168,6 +190,14 @@ Status ApiServer::Bind(const std::string& host, int port) {
   }
   host_ = host;
   CUTROOM_RETURN_IF_ERROR(InitIngest());
+  CUTROOM_ASSIGN_OR_RETURN(MediaTokens tokens, MediaTokens::Open(deps_.env, *deps_.config));
+  media_tokens_.emplace(std::move(tokens));
+  web_ui_ = WebUi(WebUi::Locate(*deps_.config));
+  if (web_ui_.dir().empty()) {
+    spdlog::info("no built web UI found (server.web_dir): / explains how to build it");
+  } else {
+    spdlog::info("web UI from {}", web_ui_.dir());
+  }
   size_t max_upload = static_cast<size_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
   size_t max_body = static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes"));
   // Routes enforce their own limits (and answer 413 in the JSON shape);

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/media_token.h"
+#include "api/web_ui.h"
 #include "api/router.h"
 #include "core/config.h"
 #include "core/ids.h"
@@ -62,6 +64,7 @@ class ApiServer {
   void RegisterClipRoutes();
   void RegisterAiEditRoutes();
   void RegisterRetentionRoutes();
+  void RegisterWebRoutes();
   // Streams a blob with HTTP Range support (the library slices ranges).
   Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.
@@ -73,6 +76,8 @@ class ApiServer {
 
   ServerDeps deps_;
   KeyService keys_;
+  std::optional<MediaTokens> media_tokens_;  // set by Bind
+  WebUi web_ui_{""};                         // set by Bind
   ingest::IngestService ingest_;
   std::unique_ptr<ingest::UrlFetcher> fetcher_;
   std::unique_ptr<ingest::UrlImporter> importer_;

@@ -31,5 +31,9 @@ class Digest {
 
 std::string Sha256Hex(std::string_view data);
 std::string HexEncode(std::string_view bytes);
+// HMAC-SHA256 of data under key, as raw bytes (32 of them).
+std::string HmacSha256(std::string_view key, std::string_view data);
+// Compares two strings in time that depends only on their lengths.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace cutroom
