@@ -53,7 +53,7 @@ export class Store<T> {
 // ---------------------------------------------------------------------------
 // API key
 
-export function apiKey(): string {
+function storedKey(): string {
   try {
     return localStorage.getItem(KEY_STORAGE) || '';
   } catch {
@@ -61,9 +61,17 @@ export function apiKey(): string {
   }
 }
 
+/** The key in use ('' in local mode). */
+export const apiKeyStore = new Store<string>(storedKey());
+
+export function apiKey(): string {
+  return apiKeyStore.get();
+}
+
 export function setApiKey(key: string) {
   if (key) localStorage.setItem(KEY_STORAGE, key);
   else localStorage.removeItem(KEY_STORAGE);
+  apiKeyStore.set(key);
 }
 
 /** True once the server has refused a request for lack of a (valid) key. */

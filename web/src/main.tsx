@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { apiKey, eventsConnected, needKey, refreshMediaToken, setApiKey } from './api';
+import { apiKeyStore, eventsConnected, needKey, refreshMediaToken, setApiKey } from './api';
 import { KeyPrompt } from './components/KeyPrompt';
 import { LibraryPage } from './pages/Library';
 import { SearchPage } from './pages/Search';
@@ -12,6 +12,7 @@ import './styles.css';
 
 function Nav({ path }: { path: string }) {
   const connected = useStore(eventsConnected);
+  const key = useStore(apiKeyStore);
   const link = (to: string, label: string, active: boolean) => (
     <a href={`#${to}`} aria-current={active ? 'page' : undefined}>
       {label}
@@ -31,7 +32,7 @@ function Nav({ path }: { path: string }) {
         <span class="dot" aria-hidden="true" />
         {connected ? 'live' : 'offline'}
       </span>
-      {apiKey() ? (
+      {key ? (
         <button
           type="button"
           class="link small"

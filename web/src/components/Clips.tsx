@@ -113,6 +113,7 @@ export function RenderList({ renders }: { renders: EditJob[] }) {
           const ranges = r.spec.ranges || [];
           return (
             <li class="row-card render" data-edit-job-id={r.edit_job_id} data-status={r.status}>
+              {url ? <video class="render-video" src={url} controls preload="metadata" playsInline /> : null}
               <div class="render-info">
                 <strong>{r.spec.aspect}</strong> <span class="muted">{r.spec.reframe}</span>{' '}
                 <span class="muted small">
@@ -135,7 +136,6 @@ export function RenderList({ renders }: { renders: EditJob[] }) {
                   </a>
                 ) : null}
               </div>
-              {url ? <video class="render-video" src={url} controls preload="metadata" playsInline /> : null}
             </li>
           );
         })}

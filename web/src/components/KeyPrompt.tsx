@@ -26,7 +26,7 @@ export function KeyPrompt() {
 
   return (
     <div class="modal-backdrop">
-      <form class="modal" onSubmit={submit} aria-labelledby="key-title">
+      <form class="modal" role="dialog" aria-modal="true" onSubmit={submit} aria-labelledby="key-title">
         <h2 id="key-title">API key needed</h2>
         <p>This cutroom server asks for an API key. It is kept in this browser only (localStorage).</p>
         <label for="api-key">API key</label>

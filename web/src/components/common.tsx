@@ -1,8 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { errorText } from '../api';
+import { ApiError, errorText } from '../api';
 
 export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
-  if (!error) return null;
+  // A refused key is the key prompt's business, not every panel's.
+  if (!error || (error instanceof ApiError && error.status === 401)) return null;
   return (
     <div class="error" role="alert">
       {title ? <strong>{title}: </strong> : null}

@@ -175,7 +175,18 @@ function VideoCard({
   const p = pipelineState(jobs);
   const name = videoTitle(video);
 
+  const [posterTry, setPosterTry] = useState(0);
   useEffect(() => setPosterFailed(false), [posterRev]);
+  // A poster can be missing for a moment after an upload (the thumbnails job
+  // runs then): try again a few times.
+  useEffect(() => {
+    if (!posterFailed || posterTry >= 4) return;
+    const timer = setTimeout(() => {
+      setPosterTry((n) => n + 1);
+      setPosterFailed(false);
+    }, 3000);
+    return () => clearTimeout(timer);
+  }, [posterFailed]);
 
   const rename = async (e: Event) => {
     e.preventDefault();
@@ -228,7 +239,8 @@ function VideoCard({
     }
   };
 
-  const poster = `/api/videos/${video.video_id}/thumbnail${posterRev ? `?v=${posterRev}` : ''}`;
+  const rev = posterRev * 10 + posterTry;
+  const poster = `/api/videos/${video.video_id}/thumbnail${rev ? `?v=${rev}` : ''}`;
   return (
     <li class="card" data-video-id={video.video_id}>
       <a class="poster" href={videoHref(video.video_id)} tabIndex={-1} aria-hidden="true">
