@@ -235,6 +235,11 @@ describe('web UI', { skip: skipReason, timeout: 300_000 }, () => {
       await page.keyboard.press('Enter');
       const hitStart = Number(await page.locator('.transcript .word.match').first().getAttribute('data-start'));
       await waitForTime(page, hitStart);
+      // A predicted drop point under the player seeks to where it begins.
+      const drop = page.locator('.drops .drop').nth(1);
+      const dropStart = Number(await drop.getAttribute('data-t'));
+      await drop.click();
+      await waitForTime(page, dropStart);
       await page.mouse.move(300, 560); // show a sprite preview over the scrub bar in the screenshot
       await shot(page, 'video-page');
     });
@@ -248,6 +253,21 @@ describe('web UI', { skip: skipReason, timeout: 300_000 }, () => {
       await hit.click();
       await waitForMetadata(page);
       await waitForTime(page, t, 0.5);
+    });
+
+    step('AI edit: an instruction shows its plan as a timeline that previews range by range', async () => {
+      await page.goto(`${server.baseUrl}/#/videos/${videoId}`);
+      await waitForMetadata(page);
+      await page.getByRole('tab', { name: 'AI edit' }).click();
+      await page.getByLabel('Instruction').fill('remove the silences');
+      await page.getByRole('button', { name: 'Plan edit' }).click();
+      await page.locator('.plan-range').nth(1).waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: /Preview the edit/ }).click();
+      await page.locator('.range-banner', { hasText: /more range/ }).waitFor();
+      // An instruction the rules do not understand (no LLM here) says so.
+      await page.getByLabel('Instruction').fill('make it dance');
+      await page.getByRole('button', { name: 'Plan edit' }).click();
+      await page.locator('.ai-edit .error', { hasText: 'llm_not_configured' }).waitFor();
     });
 
     step('render a clip from the clips panel, download it and probe it', async () => {

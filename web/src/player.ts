@@ -6,7 +6,7 @@ export class Player {
   el: HTMLMediaElement | null = null;
   time = new Store<number>(0);
   /** The range being previewed, if any. */
-  range = new Store<{ start: number; end: number; label: string } | null>(null);
+  range = new Store<{ start: number; end: number; label: string; rest: [number, number][] } | null>(null);
   private raf = 0;
   private pendingSeek: number | null = null;
 
@@ -48,9 +48,16 @@ export class Player {
     if (!el) return;
     const r = this.range.get();
     if (r && !el.paused && el.currentTime >= r.end) {
-      el.pause();
-      el.currentTime = r.end;
-      this.range.set(null);
+      const next = r.rest[0];
+      if (next) {
+        // The next range of a plan: jump over what it leaves out.
+        el.currentTime = next[0];
+        this.range.set({ start: next[0], end: next[1], label: r.label, rest: r.rest.slice(1) });
+      } else {
+        el.pause();
+        el.currentTime = r.end;
+        this.range.set(null);
+      }
     }
     this.time.set(el.currentTime);
   }
@@ -67,12 +74,13 @@ export class Player {
     if (play && el) void el.play().catch(() => {});
   }
 
-  playRange(start: number, end: number, label: string) {
+  /** Plays [start, end) and stops there; `rest` are ranges played after it, in order. */
+  playRange(start: number, end: number, label: string, rest: [number, number][] = []) {
     const el = this.el;
     if (!el) return;
     el.currentTime = start;
     this.time.set(start);
-    this.range.set({ start, end, label });
+    this.range.set({ start, end, label, rest });
     void el.play().catch(() => {});
   }
 

@@ -6,7 +6,7 @@ import { fmtTime, useStore } from '../util';
 import { CAPTION_STYLES, RenderList, RenderOptionsForm, useRenders, type RenderOptions } from './Clips';
 import { ErrorBox } from './common';
 
-const EXAMPLES = ['remove silences', 'cut it to 20 seconds', 'remove filler words and tighten gaps', 'three clips about customers'];
+const EXAMPLES = ['remove the silences', 'a 20 second teaser', 'tighten the gaps', 'three clips about customers'];
 
 /** An instruction becomes a plan (dry run), drawn as a timeline; rendering is a second, explicit step. */
 export function AiEditPanel({ video, player }: { video: Video; player: Player }) {
@@ -126,13 +126,13 @@ export function AiEditPanel({ video, player }: { video: Video; player: Player })
                       {o.ranges.length} range(s), {fmtTime(o.duration_s ?? o.ranges.reduce((a, r) => a + (r.end_s - r.start_s), 0), true)}
                     </span>
                     <button type="button" class="small" onClick={() => playPlan(player, o)}>
-                      ▶ Preview first range
+                      ▶ Preview the edit
                     </button>
                     <button type="button" class="small primary" onClick={() => renderOutput(o)}>
                       Render this output
                     </button>
                     {job.status === 'succeeded' ? (
-                      <span class="small">
+                      <span class="small exports">
                         Export:{' '}
                         {['otio', 'edl', 'fcpxml'].map((f) => (
                           <a href={mediaUrl(`/api/ai-edit-jobs/${job.ai_edit_job_id}/export?format=${f}${f !== 'fcpxml' ? `&output=${oi}` : ''}`, token.token)} download>
@@ -191,7 +191,9 @@ export function AiEditPanel({ video, player }: { video: Video; player: Player })
   );
 }
 
+/** Plays the output's ranges one after another, skipping what the plan cuts. */
 function playPlan(player: Player, o: PlanOutput) {
-  const r = o.ranges[0];
-  if (r) player.playRange(r.start_s, r.end_s, o.name || 'planned output');
+  const [first, ...rest] = o.ranges;
+  if (!first) return;
+  player.playRange(first.start_s, first.end_s, o.name || 'planned output', rest.map((r) => [r.start_s, r.end_s] as [number, number]));
 }

@@ -164,7 +164,7 @@ export function Timeline({
         <div class="drops" aria-label="Predicted drop points">
           <span class="muted small">Drop points:</span>
           {drops.map((dp) => (
-            <button type="button" class="drop" onClick={() => player.seek(dp.t_s)} title={dp.reasons.join('; ')}>
+            <button type="button" class="drop" data-t={dp.t_s} onClick={() => player.seek(dp.t_s)} title={dp.reasons.join('; ')}>
               {fmtTime(dp.t_s)} <span class="muted">−{lostPct(dp.lost)}</span>
             </button>
           ))}

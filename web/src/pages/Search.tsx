@@ -89,7 +89,7 @@ export function SearchPage({ q }: { q: string }) {
                 <a class="hit" href={videoHref(vid, h.start_s)}>
                   <span class="time">{fmtTime(h.start_s, true)}</span>
                   <span class={`badge badge-${h.source}`}>{h.source}</span>
-                  <span class="hit-text">{h.text}</span>
+                  <span class="hit-text">{h.snippet ? <Snippet text={h.snippet} /> : h.text}</span>
                 </a>
               </li>
             ))}
@@ -97,5 +97,15 @@ export function SearchPage({ q }: { q: string }) {
         </div>
       ))}
     </section>
+  );
+}
+
+/** The search index marks matches as [word]; they become <mark>. */
+function Snippet({ text }: { text: string }) {
+  const parts = text.split(/(\[[^\]]*\])/);
+  return (
+    <>
+      {parts.map((p) => (p.startsWith('[') && p.endsWith(']') ? <mark>{p.slice(1, -1)}</mark> : p))}
+    </>
   );
 }

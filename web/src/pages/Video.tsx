@@ -155,6 +155,7 @@ function RangeBanner({ player }: { player: Player }) {
   return (
     <div class="range-banner" role="status">
       Previewing {r.label}: {fmtTime(r.start, true)} – {fmtTime(r.end, true)}
+      {r.rest.length ? ` (${r.rest.length} more range${r.rest.length > 1 ? 's' : ''})` : ''}
       <button type="button" class="small" onClick={() => player.stopRange()}>
         Stop
       </button>
