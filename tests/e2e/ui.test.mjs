@@ -142,6 +142,11 @@ describe('web UI', { skip: skipReason, timeout: 300_000 }, () => {
     if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
       throw new Error(`no built UI at ${WEB_DIST}: run npm --prefix web ci && npm --prefix web run build`);
     }
+    // Screenshots of failures from an earlier run would mislead.
+    await fsp.mkdir(ARTIFACTS, { recursive: true });
+    for (const f of await fsp.readdir(ARTIFACTS)) {
+      if (f.startsWith('failed-')) await fsp.rm(path.join(ARTIFACTS, f), { force: true });
+    }
     ({ chromium } = await import('playwright-core'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     talk = await talkPath();
@@ -272,6 +277,7 @@ describe('web UI', { skip: skipReason, timeout: 300_000 }, () => {
 
     step('render a clip from the clips panel, download it and probe it', async () => {
       await page.goto(`${server.baseUrl}/#/videos/${videoId}`);
+      await page.getByRole('tab', { name: 'Clips' }).click();
       const clip = page.locator('.clip').first();
       await clip.waitFor();
       await waitForMetadata(page);

@@ -28,7 +28,8 @@ export function AiEditPanel({ video, player }: { video: Video; player: Player })
 
   // Poll the job until its plan is ready (or it failed).
   useEffect(() => {
-    if (!job || !['queued', 'running'].includes(job.status)) return;
+    // queued, planning, running, rendering: poll until it settles.
+    if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return;
     const timer = setTimeout(async () => {
       try {
         setJob(await getJson<AiEditJob>(`/api/ai-edit-jobs/${job.ai_edit_job_id}`));
