@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "db/tables.h"
+#include "analysis/source_media.h"
 #include "media/thumbnails.h"
 
 namespace cutroom::analysis {
@@ -12,6 +13,9 @@ std::string AssetUrl(const std::string& video_id, const std::string& asset_id) {
 }
 
 namespace {
+
+Status MakeThumbnailAssets(jobs::JobContext& ctx, const std::string& video_id, const std::string& type,
+                           const std::string& path, const jobs::JobServices& s);
 
 struct NewAsset {
   db::VideoAssetRow row;
@@ -44,14 +48,17 @@ Status RunThumbnails(jobs::JobContext& ctx) {
     ctx.set_result({{"skipped", "audio only"}});
     return Status::Ok();
   }
-  if (!media.storage_key) {
-    // URL references are read remotely; decoding them comes with the
-    // remote decoder.
-    ctx.Log("warning", "no local copy (URL reference): thumbnails skipped");
-    ctx.set_result({{"skipped", "URL reference"}});
-    return Status::Ok();
-  }
-  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
+  const std::string& path = source.path();
+  Status made = MakeThumbnailAssets(ctx, video_id, type, path, s);
+  LogRemoteReads(ctx, source);
+  return source.Explain(made);
+}
+
+namespace {
+
+Status MakeThumbnailAssets(jobs::JobContext& ctx, const std::string& video_id, const std::string& type,
+                           const std::string& path, const jobs::JobServices& s) {
 
   std::vector<NewAsset> assets;
   ctx.SetProgress(0.05);
@@ -117,4 +124,5 @@ Status RunThumbnails(jobs::JobContext& ctx) {
   return Status::Ok();
 }
 
+}  // namespace
 }  // namespace cutroom::analysis

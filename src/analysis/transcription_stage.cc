@@ -1,5 +1,7 @@
 #include "analysis/transcription_stage.h"
 
+#include "analysis/source_media.h"
+
 #include "analysis/transcribe/openai_engine.h"
 #include "analysis/transcribe/transcriber.h"
 #include "analysis/transcribe/transcript_store.h"
@@ -58,12 +60,8 @@ Status RunTranscription(jobs::JobContext& ctx) {
   CUTROOM_RETURN_IF_ERROR(ValidateTranscriptionParams(ctx.job().params, *s.config));
   db::Repositories repos(*s.db, s.env, s.ids);
   CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(video_id));
-  if (!media.storage_key) {
-    return Status::NotSupported("video " + video_id +
-                                " is a URL reference; transcribing references needs remote decoding, which has "
-                                "not landed yet (import the URL instead)");
-  }
-  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
+  const std::string& path = source.path();
   std::unique_ptr<Transcriber> hosted;
   Transcriber* engine = nullptr;
   if (EngineOf(ctx.job().params, *s.config) == "openai") {
@@ -85,7 +83,10 @@ Status RunTranscription(jobs::JobContext& ctx) {
     return !ctx.cancelled();
   };
   int64_t start = s.env->MonotonicMicros();
-  CUTROOM_ASSIGN_OR_RETURN(Transcript transcript, engine->TranscribeFile(path, options));
+  auto transcribed = engine->TranscribeFile(path, options);
+  LogRemoteReads(ctx, source);
+  if (!transcribed.ok()) return source.Explain(transcribed.status());
+  Transcript transcript = std::move(*transcribed);
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
   double secs = static_cast<double>(s.env->MonotonicMicros() - start) / 1e6;
   CUTROOM_ASSIGN_OR_RETURN(auto row, StoreTranscript(*s.db, s.env, s.ids, video_id, ctx.processing_id(), transcript));

@@ -296,6 +296,14 @@ void ApiServer::RegisterAssetRoutes() {
                  if (!media.ok() || media->owner_id != ctx.owner_id) {
                    return Status::NotFound("video " + ctx.Param("video_id") + " does not exist");
                  }
+                 if (!media->storage_key && media->status == "ready" && media->source_type == "reference" &&
+                     media->source_url) {
+                   // A URL reference is not stored: the player reads it where it lives.
+                   ctx.res.status = 302;
+                   ctx.res.set_header("Location", *media->source_url);
+                   ctx.res.set_header("Cache-Control", "no-store");
+                   return Status::Ok();
+                 }
                  if (!media->storage_key || media->status != "ready") {
                    return Status::NotFound("video " + ctx.Param("video_id") + " has no stored file");
                  }

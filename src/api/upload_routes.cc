@@ -102,6 +102,7 @@ void ApiServer::RegisterUploadRoutes() {
                        }
                        return Status::Ok();
                      }
+                     OnMediaReady(*row);  // thumbnails, read remotely like every stage
                      WriteJson(ctx.res, 201, VideoJson(*row));
                      return Status::Ok();
                    }

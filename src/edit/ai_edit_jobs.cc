@@ -4,6 +4,7 @@
 #include <set>
 
 #include "ai/chat_client.h"
+#include "analysis/source_media.h"
 #include "core/hash.h"
 #include "db/tables.h"
 #include "edit/edit_jobs.h"
@@ -215,12 +216,6 @@ Result<CreatedAiEdit> CreateAiEditJob(db::Database& db, Env* env, IdGenerator* i
   auto media = repos.media.Get(video_id);
   if (!media.ok() || media->owner_id != owner_id) return Status::NotFound("video " + video_id + " does not exist");
   if (media->status != "ready") return Status::FailedPrecondition("video " + video_id + " is " + media->status);
-  const bool render = request.value("render", true);
-  if (render && !media->storage_key) {
-    return Status::NotSupported("video " + video_id +
-                                " is a URL reference; rendering needs a local copy (ask with \"render\": false for "
-                                "the plan alone)");
-  }
   CUTROOM_ASSIGN_OR_RETURN(std::string planner, ChoosePlanner(request, config));
   if (planner == "rules") {
     auto parsed = ParseInstruction(instruction);
@@ -292,17 +287,17 @@ Status RunAiEdit(jobs::JobContext& ctx) {
   }
   EditIndexOptions io;
   io.loudness = planner == "llm" || NeedsLoudness(parsed->steps);
-  if (io.loudness && media->storage_key) {
-    auto path = s.blobs->LocalPath(*media->storage_key);
-    if (!path.ok()) return fail(path.status());
-    io.media_path = *path;
-  } else {
-    io.loudness = false;
+  std::optional<analysis::SourceMedia> source;
+  if (io.loudness) {
+    auto opened = analysis::SourceMedia::Open(s, *media);
+    if (!opened.ok()) return fail(opened.status());
+    io.media_path = source.emplace(std::move(*opened)).path();
   }
   io.cancelled = [&ctx] { return ctx.cancelled(); };
   ctx.SetProgress(0.05);
   auto loaded = LoadEditIndex(*s.db, s.env, s.ids, *media, io);
-  if (!loaded.ok()) return fail(loaded.status());
+  if (source) analysis::LogRemoteReads(ctx, *source);
+  if (!loaded.ok()) return fail(source ? source->Explain(loaded.status()) : loaded.status());
   EditIndex index = std::move(*loaded);
   // Topics are looked up in the full-text index as planners ask for them.
   db::Database* dbp = s.db;

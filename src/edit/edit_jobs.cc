@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "analysis/frames/faces.h"
+#include "analysis/source_media.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "db/tables.h"
 #include "edit/reframe/crop_path.h"
@@ -307,9 +308,6 @@ Result<CreatedEdit> CreateEditJob(db::Database& db, Env* env, IdGenerator* ids, 
   auto media = repos.media.Get(video_id);
   if (!media.ok() || media->owner_id != owner_id) return Status::NotFound("video " + video_id + " does not exist");
   if (media->status != "ready") return Status::FailedPrecondition("video " + video_id + " is " + media->status);
-  if (!media->storage_key) {
-    return Status::NotSupported("video " + video_id + " is a URL reference; rendering needs a local copy");
-  }
   bool has_transcript = analysis::LoadTranscript(db, env, ids, video_id).ok();
   CUTROOM_ASSIGN_OR_RETURN(nlohmann::json spec, BuildEditSpec(request, *media, clip, has_transcript));
 
@@ -475,8 +473,8 @@ Status RunRender(jobs::JobContext& ctx) {
   db::Repositories repos(*s.db, s.env, s.ids);
   CUTROOM_ASSIGN_OR_RETURN(auto edit, repos.edit_jobs.Get(id));
   CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(edit.video_id));
-  if (!media.storage_key) return Status::NotSupported("video " + media.video_id + " has no local copy");
-  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(analysis::SourceMedia source, analysis::SourceMedia::Open(s, media));
+  const std::string& path = source.path();
   edit.status = "running";
   edit.error.reset();
   CUTROOM_ASSIGN_OR_RETURN(edit, repos.edit_jobs.Update(edit));
@@ -486,7 +484,8 @@ Status RunRender(jobs::JobContext& ctx) {
   std::filesystem::create_directories(work_dir, ec);
   if (ec) return Status::IOError("cannot create " + work_dir + ": " + ec.message());
   db::VideoAssetRow asset;
-  Status st = Render(ctx, edit, media, path, work_dir, &asset);
+  Status st = source.Explain(Render(ctx, edit, media, path, work_dir, &asset));
+  analysis::LogRemoteReads(ctx, source);
   std::filesystem::remove_all(work_dir, ec);
   if (st.ok()) {
     st = s.db->Transaction([&](db::DbSession& tx) -> Status {

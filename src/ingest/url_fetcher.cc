@@ -83,17 +83,32 @@ int Progress(void* clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
 size_t Header(char* buffer, size_t size, size_t nitems, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   std::string line(buffer, size * nitems);
-  // Content-Range: bytes 0-99/12345
-  constexpr std::string_view kRange = "content-range:";
-  if (line.size() > kRange.size()) {
-    std::string lower = line.substr(0, kRange.size());
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == kRange) {
-      auto slash = line.find('/');
-      if (slash != std::string::npos && line[slash + 1] != '*') {
-        t->result->total_size = std::strtoull(line.c_str() + slash + 1, nullptr, 10);
-      }
+  // Each response of a redirect chain starts with its status line: only the
+  // last one's validators count.
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->result->etag.clear();
+    t->result->last_modified.clear();
+    t->result->total_size.reset();
+    return size * nitems;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string::npos) return size * nitems;
+  std::string name = line.substr(0, colon);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string value = line.substr(colon + 1);
+  auto first = value.find_first_not_of(" \t");
+  auto last = value.find_last_not_of(" \t\r\n");
+  value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  if (name == "content-range") {
+    // Content-Range: bytes 0-99/12345
+    auto slash = value.find('/');
+    if (slash != std::string::npos && slash + 1 < value.size() && value[slash + 1] != '*') {
+      t->result->total_size = std::strtoull(value.c_str() + slash + 1, nullptr, 10);
     }
+  } else if (name == "etag") {
+    t->result->etag = value.substr(0, 256);
+  } else if (name == "last-modified") {
+    t->result->last_modified = value.substr(0, 64);
   }
   return size * nitems;
 }

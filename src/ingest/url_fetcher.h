@@ -41,6 +41,8 @@ struct FetchResult {
   uint64_t bytes = 0;
   std::optional<uint64_t> content_length;
   std::optional<uint64_t> total_size;  // from Content-Range on ranged reads
+  std::string etag;           // the ETag header as sent (quotes, W/ included); "" if none
+  std::string last_modified;  // the Last-Modified header; "" if none
   std::string filename;         // from the last path segment, a display hint
 };
 

@@ -115,6 +115,8 @@ Result<db::MediaRow> UrlImporter::Reference(const std::string& url, IngestReques
   request.source_url = url;
   if (request.original_filename.empty()) request.original_filename = FilenameFromUrl(url);
   request.metadata["reference_size_bytes"] = source.Size().value_or(0);
+  // The version analysed later must be this one (see HttpRangeSource).
+  if (source.seen()) request.metadata["reference"] = source.seen()->ToJson();
   return ingest_->CreateReference(request, *probe);
 }
 

@@ -34,7 +34,7 @@ struct ChannelLayout {
 };
 
 Result<FormatContextPtr> OpenInput(const std::string& path) {
-  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenMedia(path));
   int rc;
   rc = avformat_find_stream_info(fmt.get(), nullptr);
   if (rc < 0) return AvError(rc, "read stream info of " + path);

@@ -1,5 +1,7 @@
 #include "media/av_util.h"
 
+#include "media/remote_input.h"
+
 #include <cstring>
 
 #include <cmath>
@@ -48,7 +50,104 @@ const char* const kDemuxerWhitelist =
     "aiff,amr,ac3,eac3,caf,dv,mxf,nut,ivf,h264,hevc,m4v,opus,"
     "png_pipe,jpeg_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe";
 
-Result<FormatContextPtr> OpenLocalMedia(const std::string& path) {
+namespace {
+
+// The custom I/O of a remote input, owned by its format context.
+struct RemoteIo {
+  std::unique_ptr<RandomAccessSource> source;
+  int64_t position = 0;
+  AVIOContext* avio = nullptr;
+};
+
+void FreeRemoteIo(RemoteIo* io) {
+  if (io->avio) {
+    av_freep(&io->avio->buffer);
+    avio_context_free(&io->avio);
+  }
+  delete io;
+}
+
+int ReadRemote(void* opaque, uint8_t* buf, int size) {
+  auto* io = static_cast<RemoteIo*>(opaque);
+  auto n = io->source->ReadAt(static_cast<uint64_t>(io->position), buf, static_cast<size_t>(size));
+  if (!n.ok()) return AVERROR(EIO);
+  if (*n == 0) return AVERROR_EOF;
+  io->position += static_cast<int64_t>(*n);
+  return static_cast<int>(*n);
+}
+
+int64_t SeekRemote(void* opaque, int64_t offset, int whence) {
+  auto* io = static_cast<RemoteIo*>(opaque);
+  whence &= ~AVSEEK_FORCE;
+  if (whence == AVSEEK_SIZE) {
+    auto size = io->source->Size();
+    return size.ok() ? static_cast<int64_t>(*size) : AVERROR(ENOSYS);
+  }
+  int64_t base = 0;
+  if (whence == SEEK_CUR) {
+    base = io->position;
+  } else if (whence == SEEK_END) {
+    auto size = io->source->Size();
+    if (!size.ok()) return AVERROR(ENOSYS);
+    base = static_cast<int64_t>(*size);
+  } else if (whence != SEEK_SET) {
+    return AVERROR(EINVAL);
+  }
+  if (base + offset < 0) return AVERROR(EINVAL);
+  io->position = base + offset;
+  return io->position;
+}
+
+}  // namespace
+
+void FormatContextCloser::operator()(AVFormatContext* ctx) const {
+  auto* io = ctx ? static_cast<RemoteIo*>(ctx->opaque) : nullptr;
+  avformat_close_input(&ctx);
+  if (io) FreeRemoteIo(io);
+}
+
+Result<FormatContextPtr> OpenMediaSource(std::unique_ptr<RandomAccessSource> source, const std::string& name) {
+  InitAvLogging();
+  // Large enough that a demuxer's reads are few, small enough per decoder.
+  constexpr int kBufferSize = 256 * 1024;
+  auto* io = new RemoteIo{std::move(source), 0, nullptr};
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (buffer) io->avio = avio_alloc_context(buffer, kBufferSize, 0, io, ReadRemote, nullptr, SeekRemote);
+  if (!io->avio) {
+    av_free(buffer);
+    FreeRemoteIo(io);
+    return Status::ResourceExhausted("out of memory");
+  }
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) {
+    FreeRemoteIo(io);
+    return Status::ResourceExhausted("out of memory");
+  }
+  raw->pb = io->avio;
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  raw->opaque = io;
+  AVDictionary* raw_opts = nullptr;
+  av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
+  av_dict_set(&raw_opts, "protocol_whitelist", "", 0);
+  DictPtr opts(raw_opts);
+  int rc = avformat_open_input(&raw, "", nullptr, &raw_opts);  // frees raw (not io) on failure
+  opts.release();
+  opts.reset(raw_opts);
+  if (rc < 0) {
+    FreeRemoteIo(io);
+    if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL)) {
+      return Status::InvalidArgument("not a media file cutroom can read (no known container format)");
+    }
+    return AvError(rc, "open " + name);
+  }
+  return FormatContextPtr(raw);
+}
+
+Result<FormatContextPtr> OpenMedia(const std::string& path) {
+  if (IsRemoteInputPath(path)) {
+    CUTROOM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessSource> source, OpenRemoteInput(path));
+    return OpenMediaSource(std::move(source), path);
+  }
   InitAvLogging();
   AVDictionary* raw_opts = nullptr;
   av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);

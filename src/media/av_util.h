@@ -18,11 +18,15 @@ extern "C" {
 
 #include "core/result.h"
 #include "media/decoder.h"
+#include "media/probe.h"
 
 namespace cutroom::media {
 
+// Closes the context, then frees the custom I/O of a remote input it owns
+// (OpenMedia keeps that in AVFormatContext::opaque, which cutroom uses for
+// nothing else).
 struct FormatContextCloser {
-  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+  void operator()(AVFormatContext* ctx) const;
 };
 struct CodecContextFreer {
   void operator()(AVCodecContext* ctx) const { avcodec_free_context(&ctx); }
@@ -97,11 +101,17 @@ class StreamInfoOptions {
 // that probes as media also decodes, and nothing outside it does.
 extern const char* const kDemuxerWhitelist;
 
-// Opens a local file by content, through the whitelist and the file
-// protocol only ("file:" keeps a path that looks like a URL from choosing a
-// protocol). Stream info is not read yet. InvalidArgument ("not a media
-// file") when no whitelisted demuxer recognises it.
-Result<FormatContextPtr> OpenLocalMedia(const std::string& path);
+// Opens media by content, through the whitelist: a local file through the
+// file protocol only ("file:" keeps a path that looks like a URL from
+// choosing a protocol), or a remote input's pseudo-path
+// (media/remote_input.h) through its own AVIOContext and no protocol at
+// all. Stream info is not read yet. InvalidArgument ("not a media file")
+// when no whitelisted demuxer recognises it.
+Result<FormatContextPtr> OpenMedia(const std::string& path);
+
+// A format context reading from a RandomAccessSource it owns. Same
+// whitelist and errors as OpenMedia.
+Result<FormatContextPtr> OpenMediaSource(std::unique_ptr<RandomAccessSource> source, const std::string& name);
 
 // Clockwise degrees (0, 90, 180, 270) a player turns the stream's picture,
 // from its display matrix (av_display_rotation_get counts counter-clockwise).

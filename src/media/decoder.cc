@@ -27,7 +27,7 @@ constexpr int kMaxThreads = 64;
 
 
 Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, bool find_stream_info) {
-  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenMedia(path));
   int rc;
   if (find_stream_info) {
     StreamInfoOptions stream_opts(fmt->nb_streams, max_pixels);

@@ -112,7 +112,7 @@ Result<ProbeResult> Inspect(AVFormatContext* raw_ctx, const std::string& what, c
 }  // namespace
 
 Result<ProbeResult> ProbeMedia(const std::string& path, const ProbeOptions& options) {
-  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenLocalMedia(path));
+  CUTROOM_ASSIGN_OR_RETURN(FormatContextPtr fmt, OpenMedia(path));
   return Inspect(fmt.release(), path, options);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/source_media.h"
 #include "ai/chat_client.h"
 #include "analysis/clips/loudness.h"
 #include "analysis/clips/rerank.h"
@@ -165,11 +166,13 @@ Status RunClips(jobs::JobContext& ctx) {
   } else {
     CUTROOM_ASSIGN_OR_RETURN(inputs.scene_cuts, SceneCuts(*s.db, video_id));
     CUTROOM_ASSIGN_OR_RETURN(inputs.faces, Faces(*s.db, video_id));
-    if (media.storage_key) {
-      CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+    {
+      CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
       // A fine step: besides scoring, the curve tells real pauses from
       // words the recogniser dropped (candidates.h).
-      auto loudness = MeasureLoudness(path, kLoudnessStepS, [&ctx] { return ctx.cancelled(); });
+      auto loudness = MeasureLoudness(source.path(), kLoudnessStepS, [&ctx] { return ctx.cancelled(); });
+      LogRemoteReads(ctx, source);
+      if (!loudness.ok()) loudness = source.Explain(loudness.status());
       if (loudness.ok()) {
         inputs.loudness = std::move(loudness).value();
       } else if (loudness.status().IsCancelled()) {
@@ -182,8 +185,6 @@ Status RunClips(jobs::JobContext& ctx) {
         // should not cost the video its clips.
         ctx.Log("warning", "loudness not measured: " + loudness.status().ToString());
       }
-    } else {
-      ctx.Log("info", "no local copy (URL reference): clips are scored without loudness");
     }
     CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
     ctx.SetProgress(0.6);

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "analysis/source_media.h"
 #include "analysis/frames/describe.h"
 #include "analysis/frames/faces.h"
 #include "analysis/frames/features.h"
@@ -223,7 +224,19 @@ Result<FramesParams> ParseFramesParams(const nlohmann::json& params) {
 
 Status ValidateFramesParams(const nlohmann::json& params) { return ParseFramesParams(params).status(); }
 
+// The stage on a source it opens itself; the wrapper below reports what
+// reading a URL reference cost and why a remote read failed.
+Status RunFramesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source);
+
 Status RunFrames(jobs::JobContext& ctx) {
+  std::optional<SourceMedia> source;
+  Status st = RunFramesWith(ctx, source);
+  if (!source) return st;
+  LogRemoteReads(ctx, *source);
+  return source->Explain(st);
+}
+
+Status RunFramesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) {
   const jobs::JobServices& s = ctx.services();
   if (!ctx.job().video_id) return Status::InvalidArgument("the frames job has no video_id");
   const std::string video_id = *ctx.job().video_id;
@@ -237,12 +250,8 @@ Status RunFrames(jobs::JobContext& ctx) {
   if (media.media_type.value_or("") == "audio") {
     return Status::InvalidArgument("video " + video_id + " has no video stream (it is audio only)");
   }
-  if (!media.storage_key) {
-    return Status::NotSupported("video " + video_id +
-                                " is a URL reference; sampling frames of references needs remote decoding, which "
-                                "has not landed yet (import the URL instead)");
-  }
-  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(SourceMedia opened, SourceMedia::Open(s, media));
+  const std::string& path = source.emplace(std::move(opened)).path();
 
   // Everything that can refuse the job does so before any decoding.
   std::optional<ai::ChatClient> chat;

@@ -8,7 +8,7 @@
 namespace cutroom::analysis {
 
 Result<std::vector<double>> KeyframeTimes(const std::string& path) {
-  CUTROOM_ASSIGN_OR_RETURN(media::FormatContextPtr fmt, media::OpenLocalMedia(path));
+  CUTROOM_ASSIGN_OR_RETURN(media::FormatContextPtr fmt, media::OpenMedia(path));
   int rc = avformat_find_stream_info(fmt.get(), nullptr);
   if (rc < 0) return media::AvError(rc, "read stream info of " + path);
   int index = -1;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "analysis/source_media.h"
 #include "analysis/clips/sentences.h"
 #include "analysis/retention/chart.h"
 #include "analysis/retention/import.h"
@@ -168,15 +169,16 @@ Status RunRetention(jobs::JobContext& ctx) {
   if (!ctx.job().video_id) return Status::InvalidArgument("the retention job has no video_id");
   db::Repositories repos(*s.db, s.env, s.ids);
   CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(*ctx.job().video_id));
-  std::string path;
-  if (media.storage_key) {
-    CUTROOM_ASSIGN_OR_RETURN(path, s.blobs->LocalPath(*media.storage_key));
-  }
+  CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
+  const std::string& path = source.path();
   if (media.duration_s.value_or(0) <= 0) {
     return Status::FailedPrecondition("video " + media.video_id + " has no known duration");
   }
   ctx.SetProgress(0.05);
-  CUTROOM_ASSIGN_OR_RETURN(Stored st, Load(*s.db, s.env, s.ids, media, path));
+  auto loaded = Load(*s.db, s.env, s.ids, media, path);
+  LogRemoteReads(ctx, source);
+  if (!loaded.ok()) return source.Explain(loaded.status());
+  Stored st = std::move(*loaded);
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
   ctx.SetProgress(0.6);
   CUTROOM_ASSIGN_OR_RETURN(RetentionModel model, OwnerRetentionModel(*s.db, media.owner_id));

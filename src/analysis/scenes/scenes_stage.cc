@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "analysis/source_media.h"
 #include "ai/chat_client.h"
 #include "analysis/frames/describe.h"
 #include "analysis/frames/features.h"
@@ -129,7 +130,19 @@ Descriptions DescribeScenes(jobs::JobContext& ctx, const ai::ChatClient& client,
 
 }  // namespace
 
+// The stage on a source it opens itself; the wrapper below reports what
+// reading a URL reference cost and why a remote read failed.
+Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source);
+
 Status RunScenes(jobs::JobContext& ctx) {
+  std::optional<SourceMedia> source;
+  Status st = RunScenesWith(ctx, source);
+  if (!source) return st;
+  LogRemoteReads(ctx, *source);
+  return source->Explain(st);
+}
+
+Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) {
   const jobs::JobServices& s = ctx.services();
   if (!ctx.job().video_id) return Status::InvalidArgument("the scenes job has no video_id");
   const std::string video_id = *ctx.job().video_id;
@@ -140,21 +153,18 @@ Status RunScenes(jobs::JobContext& ctx) {
   if (media.media_type.value_or("") == "audio") {
     return Status::InvalidArgument("video " + video_id + " has no video stream (audio only): no scenes to detect");
   }
-  if (!media.storage_key) {
-    return Status::NotSupported("video " + video_id +
-                                " is a URL reference; scene detection needs a local copy (import the URL instead)");
-  }
   std::optional<ai::ChatClient> client;
   if (params.describe) {
     CUTROOM_ASSIGN_OR_RETURN(ai::ChatClient c, ai::ChatClient::FromConfig(*s.config));
     client.emplace(std::move(c));
   }
-  CUTROOM_ASSIGN_OR_RETURN(std::string path, s.blobs->LocalPath(*media.storage_key));
+  CUTROOM_ASSIGN_OR_RETURN(SourceMedia opened, SourceMedia::Open(s, media));
+  const std::string& path = source.emplace(std::move(opened)).path();
 
   auto detected = scenes::DetectScenes(
       path, params, [&ctx](double f) { ctx.SetProgress(0.6 * f); }, [&ctx] { return ctx.cancelled(); });
   if (!detected.ok()) {
-    Status st = detected.status();
+    Status st = source->Explain(detected.status());
     if (st.code() == StatusCode::kNotFound) {
       st = Status::InvalidArgument("video " + video_id + " has no video stream: " + st.message());
     }

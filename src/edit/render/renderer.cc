@@ -574,7 +574,7 @@ Status Renderer::RenderRanges() {
 }
 
 Status Renderer::OpenSource() {
-  CUTROOM_ASSIGN_OR_RETURN(fmt_, media::OpenLocalMedia(spec_.source_path));
+  CUTROOM_ASSIGN_OR_RETURN(fmt_, media::OpenMedia(spec_.source_path));
   // Reading stream info decodes a few frames with decoders of its own: they
   // must refuse absurd frame sizes too (a header can declare any).
   media::StreamInfoOptions stream_opts(fmt_->nb_streams, kMaxSourcePixels);
