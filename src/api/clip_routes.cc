@@ -34,6 +34,35 @@ Result<db::EditJobRow> OwnedEdit(db::Repositories& repos, const std::string& id,
   return edit;
 }
 
+
+// An edit job as the API shows it (with its job's progress and its output).
+nlohmann::json EditJobOut(db::Repositories& repos, const db::EditJobRow& edit) {
+  nlohmann::json out = {{"edit_job_id", edit.edit_job_id},
+                        {"video_id", edit.video_id},
+                        {"clip_id", OrNull(edit.clip_candidate_id)},
+                        {"status", edit.status},
+                        {"spec", edit.spec},
+                        {"job_id", OrNull(edit.job_id)},
+                        {"output_url", edit.output_asset_id
+                                           ? nlohmann::json("/api/edit-jobs/" + edit.edit_job_id + "/output")
+                                           : nlohmann::json(nullptr)},
+                        {"error", OrNull(edit.error)},
+                        {"created_at", edit.created_at}};
+  if (edit.job_id) {
+    if (auto job = repos.jobs.Get(*edit.job_id); job.ok()) out["progress"] = job->progress;
+  }
+  if (edit.output_asset_id) {
+    if (auto asset = repos.video_assets.Get(*edit.output_asset_id); asset.ok()) {
+      out["output"] = {{"asset_id", asset->asset_id},
+                       {"width", asset->width ? nlohmann::json(*asset->width) : nullptr},
+                       {"height", asset->height ? nlohmann::json(*asset->height) : nullptr},
+                       {"duration_s", asset->duration_s ? nlohmann::json(*asset->duration_s) : nullptr},
+                       {"size_bytes", asset->size_bytes ? nlohmann::json(*asset->size_bytes) : nullptr}};
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void ApiServer::RegisterClipRoutes() {
@@ -133,30 +162,24 @@ void ApiServer::RegisterClipRoutes() {
                [this](RequestContext& ctx) -> Status {
                  db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
                  CUTROOM_ASSIGN_OR_RETURN(auto edit, OwnedEdit(repos, ctx.Param("edit_job_id"), ctx.owner_id));
-                 nlohmann::json out = {{"edit_job_id", edit.edit_job_id},
-                                       {"video_id", edit.video_id},
-                                       {"clip_id", OrNull(edit.clip_candidate_id)},
-                                       {"status", edit.status},
-                                       {"spec", edit.spec},
-                                       {"job_id", OrNull(edit.job_id)},
-                                       {"output_url", edit.output_asset_id
-                                                          ? nlohmann::json("/api/edit-jobs/" + edit.edit_job_id + "/output")
-                                                          : nlohmann::json(nullptr)},
-                                       {"error", OrNull(edit.error)},
-                                       {"created_at", edit.created_at}};
-                 if (edit.job_id) {
-                   if (auto job = repos.jobs.Get(*edit.job_id); job.ok()) out["progress"] = job->progress;
+                 WriteJson(ctx.res, 200, EditJobOut(repos, edit));
+                 return Status::Ok();
+               }});
+
+  router_.Add({"GET", "/api/videos/{video_id}/edit-jobs", "A video's renders, newest first (at most 100)",
+               RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
+                 const std::string& video_id = ctx.Param("video_id");
+                 db::Repositories repos(*deps_.db, deps_.env, deps_.ids);
+                 CUTROOM_RETURN_IF_ERROR(OwnedMedia(repos, video_id, ctx.owner_id).status());
+                 CUTROOM_ASSIGN_OR_RETURN(auto rows, deps_.db->Query("SELECT edit_job_id FROM edit_jobs WHERE video_id = ? "
+                                                                     "ORDER BY edit_job_id DESC LIMIT 100",
+                                                                     {video_id}));
+                 nlohmann::json list = nlohmann::json::array();
+                 for (size_t i = 0; i < rows.size(); ++i) {
+                   auto edit = repos.edit_jobs.Get(*rows.Text(i, "edit_job_id"));
+                   if (edit.ok()) list.push_back(EditJobOut(repos, *edit));
                  }
-                 if (edit.output_asset_id) {
-                   if (auto asset = repos.video_assets.Get(*edit.output_asset_id); asset.ok()) {
-                     out["output"] = {{"asset_id", asset->asset_id},
-                                      {"width", asset->width ? nlohmann::json(*asset->width) : nullptr},
-                                      {"height", asset->height ? nlohmann::json(*asset->height) : nullptr},
-                                      {"duration_s", asset->duration_s ? nlohmann::json(*asset->duration_s) : nullptr},
-                                      {"size_bytes", asset->size_bytes ? nlohmann::json(*asset->size_bytes) : nullptr}};
-                   }
-                 }
-                 WriteJson(ctx.res, 200, out);
+                 WriteJson(ctx.res, 200, {{"video_id", video_id}, {"edit_jobs", list}});
                  return Status::Ok();
                }});
 

@@ -13,6 +13,7 @@
 #include "edit/ai_edit_jobs.h"
 #include "api/import_job.h"
 #include "db/migrations.h"
+#include "ingest/remote_source.h"
 
 namespace cutroom::cli {
 
@@ -27,6 +28,8 @@ Status OpenRuntime(Runtime& rt) {
   CUTROOM_ASSIGN_OR_RETURN(rt.blobs, storage::BlobStore::Open(rt.config.GetString("storage.blob_url"), rt.env));
   rt.events = std::make_unique<jobs::EventLog>(rt.db.get(), rt.env);
   rt.queue = std::make_unique<jobs::JobQueue>(rt.db.get(), rt.env, rt.ids.get(), rt.events.get());
+  ingest::SetRemoteCacheBytes(
+      static_cast<uint64_t>(std::max<int64_t>(0, rt.config.GetInt("ingest.reference_cache_mb"))) << 20);
   return Status::Ok();
 }
 

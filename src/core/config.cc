@@ -91,6 +91,9 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"ingest.url_allowlist", ConfigType::kString, "", "",
        "comma-separated addresses or CIDRs URL imports may reach even when private (e.g. a LAN NAS)"},
       {"ingest.url_timeout_s", ConfigType::kInt, "3600", "", "longest a URL import may take"},
+      {"ingest.reference_cache_mb", ConfigType::kInt, "256", "",
+       "memory for blocks of URL references read remotely, shared by the stages of each process (0: none; "
+       "a reference larger than this is fetched again by each stage)"},
       {"ingest.import_workers", ConfigType::kInt, "2", "", "URL imports running at once in each worker process"},
       {"ingest.upload_expiry_s", ConfigType::kInt, "86400", "",
        "an unfinished resumable upload expires this long after its last chunk"},

@@ -91,6 +91,12 @@ TEST_F(ClipsApi, CandidatesExportsAndARenderedVerticalClip) {
   EXPECT_TRUE(probe->audio_codec.has_value());
   auto clips_after = Json(client_->Get("/api/videos/" + video + "/clips?status=rendered"));
   EXPECT_EQ(clips_after["clips"].size(), 1u);
+  // The video lists its renders (the web UI's renders panel).
+  auto renders = Json(client_->Get("/api/videos/" + video + "/edit-jobs"));
+  ASSERT_EQ(renders["edit_jobs"].size(), 1u) << renders.dump();
+  EXPECT_EQ(renders["edit_jobs"][0]["edit_job_id"], created["edit_job_id"]);
+  EXPECT_EQ(renders["edit_jobs"][0]["output"]["height"], 320);
+  EXPECT_EQ(client_->Get("/api/videos/vid_nope/edit-jobs")->status, 404);
 }
 
 TEST_F(ClipsApi, BadEditRequestsAreRefusedWithTheReason) {

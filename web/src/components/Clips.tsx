@@ -18,17 +18,7 @@ export interface RenderOptions {
   captions: string;
 }
 
-const RENDERS_KEY = (videoId: string) => `cutroom.renders.${videoId}`;
-
-function storedRenders(videoId: string): string[] {
-  try {
-    return JSON.parse(localStorage.getItem(RENDERS_KEY(videoId)) || '[]');
-  } catch {
-    return [];
-  }
-}
-
-/** Renders of this video started from this browser, newest first (the API lists none per video). */
+/** This video's renders, newest first, as the server lists them (from any browser or the CLI). */
 export function useRenders(videoId: string) {
   const [renders, setRenders] = useState<EditJob[]>([]);
   const refresh = async (id: string) => {
@@ -42,15 +32,22 @@ export function useRenders(videoId: string) {
         return next;
       });
     } catch (err) {
-      if (isNotFound(err)) {
-        const ids = storedRenders(videoId).filter((x) => x !== id);
-        localStorage.setItem(RENDERS_KEY(videoId), JSON.stringify(ids));
-      }
+      if (isNotFound(err)) setRenders((rs) => rs.filter((r) => r.edit_job_id !== id));
     }
   };
   useEffect(() => {
     setRenders([]);
-    for (const id of storedRenders(videoId).slice(0, 20)) void refresh(id);
+    let live = true;
+    getJson<{ edit_jobs: EditJob[] }>(`/api/videos/${videoId}/edit-jobs`)
+      .then((list) => {
+        if (live) setRenders(list.edit_jobs);
+      })
+      .catch(() => {
+        /* the panel shows renders started from here */
+      });
+    return () => {
+      live = false;
+    };
   }, [videoId]);
   useJobEvents((e) => {
     const r = renders.find((x) => x.job_id === e.job_id);
@@ -61,8 +58,6 @@ export function useRenders(videoId: string) {
   });
   const start = async (body: Record<string, unknown>): Promise<EditJob> => {
     const created = await sendJson<{ edit_job_id: string }>('POST', '/api/edit-jobs', body);
-    const ids = [created.edit_job_id, ...storedRenders(videoId).filter((x) => x !== created.edit_job_id)].slice(0, 50);
-    localStorage.setItem(RENDERS_KEY(videoId), JSON.stringify(ids));
     const ej = await getJson<EditJob>(`/api/edit-jobs/${created.edit_job_id}`);
     setRenders((rs) => [ej, ...rs.filter((r) => r.edit_job_id !== ej.edit_job_id)]);
     return ej;
