@@ -153,23 +153,71 @@ TEST(UrlFetcher, ReportsHttpErrors) {
   EXPECT_NE(body.status().message().find("404"), std::string::npos);
 }
 
-TEST(HttpRangeSource, ReadsRemoteBytesInWindows) {
+TEST(HttpRangeSource, ReadsRemoteBytesInBlocks) {
   CountingServer server;
   std::string data;
-  for (int i = 0; i < 300000; ++i) data += static_cast<char>('a' + i % 26);
+  for (int i = 0; i < 3'000'000; ++i) data += static_cast<char>('a' + i % 26);
   server.set_body(data);
   UrlFetcher open(*AddressPolicy::Create(true, {}));
-  HttpRangeSource source(&open, server.Url("/file.bin"), 64 * 1024);
+  HttpRangeSource source(&open, server.Url("/file.bin"));
   auto size = source.Size();
   ASSERT_TRUE(size.ok()) << size.status().ToString();
   EXPECT_EQ(*size, data.size());
   char buf[10];
-  auto n = source.ReadAt(200000, buf, sizeof buf);
+  auto n = source.ReadAt(2'500'000, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(std::string(buf, *n), data.substr(200000, 10));
-  n = source.ReadAt(200010, buf, sizeof buf);  // same window: no new request
+  EXPECT_EQ(std::string(buf, *n), data.substr(2'500'000, 10));
+  n = source.ReadAt(2'500'010, buf, sizeof buf);  // same block: no new request
   EXPECT_EQ(source.requests(), 2);
   EXPECT_EQ(*source.ReadAt(data.size(), buf, 10), 0u);
+  // A read across a block edge returns what the first block holds.
+  n = source.ReadAt(HttpRangeSource::kBlockSize - 4, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u);
+  ASSERT_TRUE(source.seen().has_value());
+  EXPECT_EQ(source.seen()->size, data.size());
+}
+
+TEST(HttpRangeSource, LaterReadersShareTheBlocksAndNoticeAChangedFile) {
+  CountingServer server;
+  std::string data(2'200'000, 'q');
+  server.set_body(data);
+  UrlFetcher open(*AddressPolicy::Create(true, {}));
+  std::string url = server.Url("/shared.bin");
+  RemoteValidator version;
+  {
+    HttpRangeSource first(&open, url);
+    char buf[4];
+    for (uint64_t at : {uint64_t{0}, uint64_t{1'100'000}, uint64_t{2'150'000}}) ASSERT_TRUE(first.ReadAt(at, buf, 4).ok());
+    version = *first.seen();
+  }
+  int before = server.hits();
+  // A second reader of that version: one revalidation, then the cache.
+  HttpRangeSource second(&open, url, version);
+  char buf[4];
+  for (uint64_t at : {uint64_t{0}, uint64_t{1'100'000}, uint64_t{2'150'000}}) {
+    auto n = second.ReadAt(at, buf, 4);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(std::string(buf, 4), "qqqq");
+  }
+  EXPECT_EQ(server.hits() - before, 1);
+  // The file changes: the next reader refuses it, naming the change.
+  server.set_body(data + "more");
+  HttpRangeSource third(&open, url, version);
+  auto n = third.ReadAt(0, buf, 4);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(n.status().message().rfind("reference_changed:", 0), 0u) << n.status().ToString();
+  EXPECT_NE(n.status().message().find("size changed"), std::string::npos);
+}
+
+TEST(RemoteValidator, RoundTripsThroughJson) {
+  RemoteValidator v{1234, "\"abc\"", "Tue, 01 Dec 2026 10:00:00 GMT"};
+  RemoteValidator back = RemoteValidator::FromJson(v.ToJson());
+  EXPECT_EQ(back.size, 1234u);
+  EXPECT_EQ(back.etag, v.etag);
+  EXPECT_EQ(back.last_modified, v.last_modified);
+  EXPECT_EQ(RemoteValidator::FromJson(nlohmann::json("junk")).size, 0u);
 }
 
 }  // namespace
