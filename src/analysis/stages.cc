@@ -4,6 +4,7 @@
 #include "analysis/clips/clips_stage.h"
 #include "analysis/retention/retention_stage.h"
 #include "analysis/frames/frames_stage.h"
+#include "analysis/hosted/videodb_stages.h"
 #include "analysis/scenes/scene_detection.h"
 #include "analysis/scenes/scenes_stage.h"
 #include "analysis/thumbnails_stage.h"
@@ -15,8 +16,21 @@ void RegisterStages(jobs::WorkerPool& pool) {
   pool.Register("thumbnails", RunThumbnails);
   // The decoders use every core already: one transcription, one scene
   // detection and one frame sampling at a time.
-  pool.Register("transcription", RunTranscription, 1);
-  pool.Register("scenes", RunScenes, 1);
+  // VideoDB's engines run in place of the local ones when a job asks for
+  // them (analysis/hosted), under the same kinds and limits.
+  pool.Register(
+      "transcription",
+      [](jobs::JobContext& ctx) {
+        return WantsVideoDbTranscription(ctx.job().params, *ctx.services().config) ? RunVideoDbTranscription(ctx)
+                                                                                   : RunTranscription(ctx);
+      },
+      1);
+  pool.Register(
+      "scenes",
+      [](jobs::JobContext& ctx) {
+        return WantsVideoDbScenes(ctx.job().params) ? RunVideoDbScenes(ctx) : RunScenes(ctx);
+      },
+      1);
   pool.Register("frames", RunFrames, 1);
   pool.Register("clips", RunClips, 1);
   pool.Register("retention", RunRetention, 1);
@@ -29,6 +43,7 @@ Status ValidateStageParams(const std::string& stage, const nlohmann::json& param
   bool describe = false;
   if (stage == "scenes" || stage == "frames") {
     if (!has_video) return Status::InvalidArgument("the media has no video stream: no " + stage + " to find");
+    if (stage == "scenes" && WantsVideoDbScenes(p)) return ValidateVideoDbScenes(p, config);
     if (stage == "scenes") {
       CUTROOM_ASSIGN_OR_RETURN(auto sp, scenes::ParseSceneParams(p));
       describe = sp.describe;
@@ -37,6 +52,7 @@ Status ValidateStageParams(const std::string& stage, const nlohmann::json& param
       describe = fp.describe;
     }
   } else if (stage == "transcription") {
+    if (WantsVideoDbTranscription(p, config)) return ValidateVideoDbTranscription(p, config);
     return ValidateTranscriptionParams(p, config);
   } else if (stage == "retention") {
     if (p.is_object() && !p.empty()) {

@@ -45,7 +45,7 @@ Status ValidateTranscriptionParams(const nlohmann::json& params, const Config& c
     return Status::Ok();
   }
   if (engine != "pocketsphinx") {
-    return Status::NotSupported("unknown transcription engine '" + engine + "'; use pocketsphinx or openai");
+    return Status::NotSupported("unknown transcription engine '" + engine + "'; use pocketsphinx, openai or videodb");
   }
   if (language != "en" && language != "en-us" && language != "en-US") {
     return Status::NotSupported("the pocketsphinx engine cannot transcribe '" + language + "'; it supports: en");

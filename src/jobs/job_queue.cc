@@ -33,6 +33,7 @@ bool IsRetryable(const Status& status) {
     case StatusCode::kNotSupported:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:  // a refused credential (a hosted engine's key) stays refused
     case StatusCode::kCorruption:
     case StatusCode::kCancelled:
       return false;

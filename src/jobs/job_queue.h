@@ -101,8 +101,8 @@ class JobQueue {
   RetryPolicy retry_;
 };
 
-// Whether retrying can help: bad input, missing things and unsupported
-// formats fail at once.
+// Whether retrying can help: bad input, missing things, unsupported
+// formats and refused credentials fail at once.
 bool IsRetryable(const Status& status);
 
 }  // namespace cutroom::jobs

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "analysis/transcribe/segmenting.h"
 #include "analysis/transcribe/transcriber.h"
 #include "analysis/transcribe/vad.h"
 #include "media/audio.h"
@@ -154,29 +155,9 @@ class PocketsphinxEngine : public Transcriber {
     std::sort(results.begin(), results.end(),
               [](const Decoded& a, const Decoded& b) { return a.start_sample < b.start_sample; });
     for (auto& d : results) {
-      if (d.words.empty()) continue;
       // An utterance is one sentence-like segment unless it has long inner
-      // pauses.
-      TranscriptSegment seg;
-      for (auto& w : d.words) {
-        if (!seg.words.empty() && w.start_s - seg.words.back().end_s > 0.6) {
-          out.segments.push_back(std::move(seg));
-          seg = TranscriptSegment{};
-        }
-        seg.words.push_back(w);
-      }
-      out.segments.push_back(std::move(seg));
-    }
-    for (auto& seg : out.segments) {
-      seg.start_s = seg.words.front().start_s;
-      seg.end_s = seg.words.back().end_s;
-      double conf = 0;
-      for (const auto& w : seg.words) {
-        if (!seg.text.empty()) seg.text += ' ';
-        seg.text += w.word;
-        conf += w.confidence;
-      }
-      seg.confidence = conf / static_cast<double>(seg.words.size());
+      // pauses (pocketsphinx gives no punctuation to split at).
+      for (auto& seg : SegmentWords(d.words)) out.segments.push_back(std::move(seg));
     }
     if (out.segments.empty()) out.note = "no speech was found";
     return out;
