@@ -1,5 +1,6 @@
 // Analysis results: transcripts (JSON and subtitle formats), word-level
 // transcript search, and full-text search across videos.
+#include "analysis/hosted/videodb_search.h"
 #include "analysis/search/search.h"
 #include "analysis/thumbnails_stage.h"
 #include "analysis/transcribe/subtitles.h"
@@ -98,6 +99,11 @@ void ApiServer::RegisterAnalysisRoutes() {
                  CUTROOM_ASSIGN_OR_RETURN(auto items, ListRun(repos.scenes, run.processing_id));
                  std::sort(items.begin(), items.end(),
                            [](const auto& a, const auto& b) { return a.scene_no < b.scene_no; });
+                 // VideoDB's scenes carry the times of the frames it took (per scene).
+                 nlohmann::json frame_times = nlohmann::json::array();
+                 if (run.result.contains("videodb")) {
+                   frame_times = run.result["videodb"].value("frame_times", frame_times);
+                 }
                  nlohmann::json scenes = nlohmann::json::array();
                  for (const auto& r : items) {
                    scenes.push_back({{"scene_no", r.scene_no},
@@ -111,6 +117,9 @@ void ApiServer::RegisterAnalysisRoutes() {
                                                                     : nullptr},
                                      {"description", OrNull(r.description)},
                                      {"description_model", OrNull(r.description_model)}});
+                   if (r.scene_no >= 1 && static_cast<size_t>(r.scene_no) <= frame_times.size()) {
+                     scenes.back()["frame_times"] = frame_times[static_cast<size_t>(r.scene_no - 1)];
+                   }
                  }
                  nlohmann::json transitions = nlohmann::json::array();
                  for (const auto& t : run.result.value("transitions", nlohmann::json::array())) {
@@ -220,7 +229,27 @@ void ApiServer::RegisterAnalysisRoutes() {
                    }
                    req.limit = static_cast<int>(v);
                  }
-                 CUTROOM_ASSIGN_OR_RETURN(auto hits, analysis::Search(*deps_.db, req));
+                 // engine=videodb delegates to VideoDB (analysis/hosted/videodb_search.h).
+                 const std::string engine = ctx.Query("engine").value_or("");
+                 if (!engine.empty() && engine != "videodb" && engine != "cutroom") {
+                   return Status::InvalidArgument("engine must be videodb, or cutroom (the default: this server's "
+                                                  "own index)");
+                 }
+                 std::vector<analysis::SearchHit> hits;
+                 nlohmann::json extra = nlohmann::json::object();
+                 if (engine == "videodb") {
+                   analysis::VideoDbSearchRequest vreq;
+                   vreq.query = req.query;
+                   vreq.owner_id = req.owner_id;
+                   vreq.video_id = req.video_id;
+                   vreq.limit = req.limit;
+                   vreq.type = ctx.Query("type").value_or("semantic");
+                   vreq.index = ctx.Query("index").value_or("spoken_word");
+                   CUTROOM_ASSIGN_OR_RETURN(hits, analysis::SearchVideoDb(*deps_.db, *deps_.config, vreq));
+                   extra = {{"engine", "videodb"}, {"type", vreq.type}, {"index", vreq.index}};
+                 } else {
+                   CUTROOM_ASSIGN_OR_RETURN(hits, analysis::Search(*deps_.db, req));
+                 }
                  nlohmann::json items = nlohmann::json::array();
                  for (const auto& h : hits) {
                    items.push_back({{"video_id", h.video_id},
@@ -232,7 +261,9 @@ void ApiServer::RegisterAnalysisRoutes() {
                                     {"snippet", h.snippet},
                                     {"score", h.score}});
                  }
-                 WriteJson(ctx.res, 200, {{"query", req.query}, {"hits", items}});
+                 nlohmann::json body = {{"query", req.query}, {"hits", items}};
+                 body.update(extra);
+                 WriteJson(ctx.res, 200, body);
                  return Status::Ok();
                }});
 }

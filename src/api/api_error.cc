@@ -1,5 +1,6 @@
 #include "api/api_error.h"
 
+#include "ai/videodb_client.h"
 #include "ingest/ingest_service.h"
 
 namespace cutroom::api {
@@ -11,6 +12,14 @@ const std::string& CurrentRequestId() { return t_request_id; }
 void SetCurrentRequestId(std::string id) { t_request_id = std::move(id); }
 
 ApiError ApiErrorFromStatus(const Status& status) {
+  // VideoDB's errors say which of its failures happened, whatever the code.
+  if (std::string code = ai::VideoDbErrorCode(status); !code.empty()) {
+    ApiError e{ai::VideoDbHttpStatus(code), code, status.message()};
+    if (code == "videodb_not_configured") {
+      e.details = {{"settings", {"videodb.api_key_env", "videodb.base_url", "videodb.collection"}}};
+    }
+    return e;
+  }
   switch (status.code()) {
     case StatusCode::kNotFound: return {404, "not_found", status.message()};
     case StatusCode::kInvalidArgument:

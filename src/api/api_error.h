@@ -27,6 +27,9 @@ struct ApiError {
 // conflict, FailedPrecondition -> 409, ResourceExhausted -> 413 (or 507
 // insufficient_storage), NotSupported -> 501, Unavailable -> 503, the rest
 // -> 500 internal (the message is kept; it never contains secrets).
+// A status from VideoDB (ai/videodb_client.h) answers with its own code
+// (videodb_not_configured 422, videodb_unauthorized 401, videodb_quota 402,
+// ...; see ai::VideoDbHttpStatus).
 ApiError ApiErrorFromStatus(const Status& status);
 
 void WriteError(httplib::Response& res, const ApiError& error);

@@ -141,7 +141,7 @@ void ApiServer::RegisterJobRoutes() {
                                         : msg.find("not configured") != std::string::npos ? "engine_not_configured"
                                                                                           : "unsupported_engine";
                      WriteError(ctx.res, {422, code, msg,
-                                          {{"languages", {"en"}}, {"engines", {"pocketsphinx", "openai"}}}});
+                                          {{"languages", {"en"}}, {"engines", {"pocketsphinx", "openai", "videodb"}}}});
                      return Status::Ok();
                    }
                    if (valid.code() == StatusCode::kFailedPrecondition && msg.rfind("llm_not_configured", 0) == 0) {

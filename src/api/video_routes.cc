@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "analysis/hosted/videodb_media.h"
 #include "api/dto.h"
 #include "api/paging.h"
 #include "api/server.h"
@@ -69,9 +70,11 @@ void ApiServer::RegisterVideoRoutes() {
                [this](RequestContext& ctx) -> Status {
                  const std::string& video_id = ctx.Param("video_id");
                  std::vector<std::string> keys;
+                 db::MediaRow deleted;
                  Status st = deps_.db->Transaction([&](db::DbSession& tx) -> Status {
                    db::Repositories repos(tx, deps_.env, deps_.ids);
                    CUTROOM_ASSIGN_OR_RETURN(auto media, OwnedMedia(repos, video_id, ctx.owner_id));
+                   deleted = media;
                    if (media.storage_key) keys.push_back(*media.storage_key);
                    CUTROOM_ASSIGN_OR_RETURN(auto assets,
                                             tx.Query("SELECT storage_key FROM video_assets WHERE video_id = ?",
@@ -92,6 +95,11 @@ void ApiServer::RegisterVideoRoutes() {
                    if (!removed.ok() && !removed.IsNotFound()) {
                      spdlog::warn("deleted {} but could not remove blob {}: {}", video_id, key, removed.ToString());
                    }
+                 }
+                 // Its VideoDB copy goes only when videodb.delete_remote says so.
+                 Status remote = analysis::DeleteVideoDbCopy(*deps_.config, deleted);
+                 if (!remote.ok()) {
+                   spdlog::warn("deleted {} but not its VideoDB copy: {}", video_id, remote.ToString());
                  }
                  ctx.res.status = 204;
                  return Status::Ok();
