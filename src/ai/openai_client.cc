@@ -11,18 +11,11 @@
 #include <mutex>
 #include <thread>
 
+#include "ai/curl_handles.h"
+
 namespace cutroom::ai {
 namespace {
 
-struct EasyCleanup {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MimeFree {
-  void operator()(curl_mime* m) const { curl_mime_free(m); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 size_t Collect(char* data, size_t size, size_t n, void* out) {
   auto* s = static_cast<std::string*>(out);

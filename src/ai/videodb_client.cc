@@ -11,20 +11,12 @@
 #include <memory>
 #include <mutex>
 
+#include "ai/curl_handles.h"
 #include "ai/openai_client.h"
 
 namespace cutroom::ai {
 namespace {
 
-struct EasyCleanup {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MimeFree {
-  void operator()(curl_mime* m) const { curl_mime_free(m); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 constexpr int64_t kMaxPollWaitMs = 10'000;
 
@@ -534,7 +526,6 @@ std::string VideoDbErrorCode(const Status& status) {
 
 int VideoDbHttpStatus(const std::string& code) {
   if (code == "videodb_not_configured") return 422;
-  if (code == "videodb_unauthorized") return 401;
   if (code == "videodb_quota") return 402;
   if (code == "videodb_not_indexed") return 409;
   if (code == "videodb_unavailable") return 503;

@@ -173,8 +173,10 @@ class VideoDbClient {
 std::string VideoDbErrorCode(const Status& status);
 
 // The HTTP status the API answers for a VideoDB error code: 422
-// not_configured, 401 unauthorized, 402 quota, 409 not_indexed (search),
-// 503 unavailable, 504 timeout, 502 for the rest.
+// not_configured, 402 quota, 409 not_indexed (search), 503 unavailable,
+// 504 timeout, 502 for the rest. A key VideoDB refuses is 502 with the code
+// videodb_unauthorized, not 401: a 401 from cutroom means the caller's own
+// key is wrong (the web UI would ask for it again).
 int VideoDbHttpStatus(const std::string& code);
 
 }  // namespace cutroom::ai

@@ -115,6 +115,8 @@ TEST_F(VideoDbClientTest, AQuotaAnswerIsQuota) {
   EXPECT_EQ(VideoDbErrorCode(v.status()), "videodb_quota");
   EXPECT_NE(v.status().message().find("no credits"), std::string::npos) << v.status().message();
   EXPECT_EQ(VideoDbHttpStatus("videodb_quota"), 402);
+  // VideoDB refusing our key is the upstream's problem, never the caller's 401.
+  EXPECT_EQ(VideoDbHttpStatus("videodb_unauthorized"), 502);
 }
 
 TEST_F(VideoDbClientTest, RetriesServerErrorsWithBackoffThenSucceeds) {

@@ -166,8 +166,10 @@ Status RunClips(jobs::JobContext& ctx) {
   } else {
     CUTROOM_ASSIGN_OR_RETURN(inputs.scene_cuts, SceneCuts(*s.db, video_id));
     CUTROOM_ASSIGN_OR_RETURN(inputs.faces, Faces(*s.db, video_id));
-    {
-      CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
+    if (auto opened = SourceMedia::Open(s, media); !opened.ok()) {
+      ctx.Log("info", "no media to measure: clips are scored without loudness (" + opened.status().message() + ")");
+    } else {
+      const SourceMedia& source = *opened;
       // A fine step: besides scoring, the curve tells real pauses from
       // words the recogniser dropped (candidates.h).
       auto loudness = MeasureLoudness(source.path(), kLoudnessStepS, [&ctx] { return ctx.cancelled(); });

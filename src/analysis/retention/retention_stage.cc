@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -169,15 +170,17 @@ Status RunRetention(jobs::JobContext& ctx) {
   if (!ctx.job().video_id) return Status::InvalidArgument("the retention job has no video_id");
   db::Repositories repos(*s.db, s.env, s.ids);
   CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(*ctx.job().video_id));
-  CUTROOM_ASSIGN_OR_RETURN(SourceMedia source, SourceMedia::Open(s, media));
-  const std::string& path = source.path();
+  // Loudness needs the media; without it the prediction uses the index alone.
+  std::optional<SourceMedia> source;
+  if (auto opened = SourceMedia::Open(s, media); opened.ok()) source.emplace(std::move(*opened));
+  const std::string path = source ? source->path() : "";
   if (media.duration_s.value_or(0) <= 0) {
     return Status::FailedPrecondition("video " + media.video_id + " has no known duration");
   }
   ctx.SetProgress(0.05);
   auto loaded = Load(*s.db, s.env, s.ids, media, path);
-  LogRemoteReads(ctx, source);
-  if (!loaded.ok()) return source.Explain(loaded.status());
+  if (source) LogRemoteReads(ctx, *source);
+  if (!loaded.ok()) return source ? source->Explain(loaded.status()) : loaded.status();
   Stored st = std::move(*loaded);
   CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
   ctx.SetProgress(0.6);
