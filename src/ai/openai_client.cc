@@ -11,42 +11,10 @@
 #include <mutex>
 #include <thread>
 
-#include "ai/curl_handles.h"
+#include "ai/curl_util.h"
 
 namespace cutroom::ai {
 namespace {
-
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() + size * n > (64u << 20)) return 0;  // replies are small; refuse a flood
-  s->append(data, size * n);
-  return size * n;
-}
-
-// Retry-After in its delta-seconds form; the HTTP-date form (rare from these
-// services) is left to the exponential backoff rather than read as "now".
-size_t Header(char* buffer, size_t size, size_t n, void* out) {
-  std::string line(buffer, size * n);
-  std::string lower = line;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("retry-after:", 0) != 0) return size * n;
-  const char* value = line.c_str() + 12;
-  while (*value == ' ' || *value == '\t') ++value;
-  char* end = nullptr;
-  long seconds = std::strtol(value, &end, 10);
-  if (end != value && seconds >= 0 && (*end == '\r' || *end == '\n' || *end == ' ' || *end == '\0')) {
-    *static_cast<long*>(out) = seconds;
-  }
-  return size * n;
-}
-
-std::string Trimmed(std::string s) {
-  const char* space = " \t\r\n";
-  s.erase(0, s.find_first_not_of(space));
-  s.erase(s.find_last_not_of(space) + 1);
-  return s;
-}
 
 std::string ServiceError(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -136,9 +104,9 @@ Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::ve
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, options_.timeout_s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, Header);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadRetryAfter);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &retry_after);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;

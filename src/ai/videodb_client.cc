@@ -11,41 +11,13 @@
 #include <memory>
 #include <mutex>
 
-#include "ai/curl_handles.h"
+#include "ai/curl_util.h"
 #include "ai/openai_client.h"
 
 namespace cutroom::ai {
 namespace {
 
-
 constexpr int64_t kMaxPollWaitMs = 10'000;
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() + size * n > (64u << 20)) return 0;
-  s->append(data, size * n);
-  return size * n;
-}
-
-size_t RetryAfterHeader(char* buffer, size_t size, size_t n, void* out) {
-  std::string line(buffer, size * n);
-  std::string lower = line;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("retry-after:", 0) != 0) return size * n;
-  char* end = nullptr;
-  const char* value = line.c_str() + 12;
-  while (*value == ' ') ++value;
-  long seconds = std::strtol(value, &end, 10);
-  if (end != value && seconds >= 0) *static_cast<long*>(out) = seconds;
-  return size * n;
-}
-
-std::string Trimmed(std::string s) {
-  const char* space = " \t\r\n";
-  s.erase(0, s.find_first_not_of(space));
-  s.erase(s.find_last_not_of(space) + 1);
-  return s;
-}
 
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -221,9 +193,9 @@ Result<VideoDbClient::Reply> VideoDbClient::Send(const std::string& method, cons
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, std::min<long>(10, options_.timeout_s));
     curl_easy_setopt(c, CURLOPT_TIMEOUT, file_path ? options_.timeout_s * 10 : options_.timeout_s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, RetryAfterHeader);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadRetryAfter);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &retry_after);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.http_status);
