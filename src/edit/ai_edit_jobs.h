@@ -47,8 +47,8 @@ struct CreatedAiEdit {
 
 // InvalidArgument naming the field; NotFound for an unknown video (or one
 // of another owner); FailedPrecondition for media that is not ready, and
-// "llm_not_configured: ..." as above; NotSupported for rendering a URL
-// reference.
+// "llm_not_configured: ..." as above. URL references are planned and
+// rendered in place (analysis/source_media.h).
 Result<CreatedAiEdit> CreateAiEditJob(db::Database& db, Env* env, IdGenerator* ids, jobs::JobQueue& queue,
                                       const Config& config, const std::string& owner_id,
                                       const nlohmann::json& request);

@@ -66,8 +66,8 @@ Status ValidateFramesParams(const nlohmann::json& params);
 // InvalidArgument ("has no video stream") for audio-only media and for
 // undecodable (corrupt) video, with an error log line; FailedPrecondition
 // for mode "scenes" before the video has scenes, and (llm_not_configured)
-// for describe without an LLM; NotSupported for URL references; Cancelled
-// when the job is cancelled.
+// for describe without an LLM; Cancelled when the job is cancelled. URL
+// references are read in place (analysis/source_media.h).
 Status RunFrames(jobs::JobContext& ctx);
 
 }  // namespace cutroom::analysis

@@ -6,6 +6,7 @@
 
 #include "ai/videodb_client.h"
 #include "analysis/hosted/videodb_media.h"
+#include "analysis/scene_store.h"
 #include "analysis/transcribe/segmenting.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "db/tables.h"
@@ -455,49 +456,27 @@ Status RunVideoDbScenes(jobs::JobContext& ctx) {
                              {"extraction_config", extraction_config},
                              {"prompt", prompt},
                              {"frame_times", frame_times}}}};
-  std::vector<std::string> old_keys;
-  Status st = s.db->Transaction([&](db::DbSession& tx) -> Status {
-    db::Repositories t(tx, s.env, s.ids);
-    CUTROOM_ASSIGN_OR_RETURN(auto old, tx.Query("SELECT asset_id, storage_key FROM video_assets WHERE video_id = ? "
-                                                "AND kind = 'keyframe'",
-                                                {video_id}));
-    CUTROOM_RETURN_IF_ERROR(tx.Execute("DELETE FROM scene_index WHERE video_id = ?", {video_id}).status());
-    for (size_t i = 0; i < old.size(); ++i) {
-      old_keys.push_back(*old.Text(i, "storage_key"));
-      CUTROOM_RETURN_IF_ERROR(t.video_assets.Delete(*old.Text(i, "asset_id")));
+  std::vector<db::SceneRow> rows;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const VdbScene& sc = scenes[i];
+    db::SceneRow row;
+    row.video_id = video_id;
+    row.processing_id = ctx.processing_id();
+    row.scene_no = static_cast<int64_t>(i + 1);
+    row.start_s = sc.start_s;
+    row.end_s = sc.end_s;
+    if (fps > 0) {
+      row.start_frame = std::llround(sc.start_s * fps);
+      row.end_frame = std::max<int64_t>(*row.start_frame, std::llround(sc.end_s * fps) - 1);
     }
-    for (size_t i = 0; i < scenes.size(); ++i) {
-      const VdbScene& sc = scenes[i];
-      db::SceneRow row;
-      row.video_id = video_id;
-      row.processing_id = ctx.processing_id();
-      row.scene_no = static_cast<int64_t>(i + 1);
-      row.start_s = sc.start_s;
-      row.end_s = sc.end_s;
-      if (fps > 0) {
-        row.start_frame = std::llround(sc.start_s * fps);
-        row.end_frame = std::max<int64_t>(*row.start_frame, std::llround(sc.end_s * fps) - 1);
-      }
-      row.transition = i == 0 ? "start" : "cut";
-      if (assets[i]) {
-        CUTROOM_RETURN_IF_ERROR(t.video_assets.Insert(*assets[i]).status());
-        row.keyframe_id = assets[i]->asset_id;
-      }
-      if (!sc.description.empty()) {
-        row.description = sc.description;
-        row.description_model = "videodb";
-      }
-      CUTROOM_RETURN_IF_ERROR(t.scenes.Insert(row).status());
+    row.transition = i == 0 ? "start" : "cut";
+    if (!sc.description.empty()) {
+      row.description = sc.description;
+      row.description_model = "videodb";
     }
-    return tx.Execute("UPDATE video_processing SET result = ? WHERE processing_id = ?",
-                      {result.dump(), ctx.processing_id()})
-        .status();
-  });
-  if (!st.ok()) {
-    drop_files();
-    return st;
+    rows.push_back(std::move(row));
   }
-  for (const auto& key : old_keys) s.blobs->Delete(key).IgnoreError();
+  CUTROOM_RETURN_IF_ERROR(ReplaceScenes(s, video_id, ctx.processing_id(), std::move(rows), assets, result));
   size_t described = 0, with_keyframe = 0;
   for (size_t i = 0; i < scenes.size(); ++i) {
     described += scenes[i].description.empty() ? 0 : 1;

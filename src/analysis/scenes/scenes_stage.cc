@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "analysis/scene_store.h"
 #include "analysis/source_media.h"
 #include "ai/chat_client.h"
 #include "analysis/frames/describe.h"
@@ -218,46 +219,28 @@ Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) 
                            {"fps", list.fps},           {"frames", list.frames},
                            {"duration_s", list.duration_s}, {"scenes", list.scenes.size()},
                            {"transitions", TransitionsJson(list)}};
-  std::vector<std::string> old_keys;
-  Status st = s.db->Transaction([&](db::DbSession& tx) -> Status {
-    db::Repositories t(tx, s.env, s.ids);
-    CUTROOM_ASSIGN_OR_RETURN(auto old, tx.Query("SELECT asset_id, storage_key FROM video_assets WHERE video_id = ? "
-                                                "AND kind = 'keyframe'",
-                                                {video_id}));
-    CUTROOM_RETURN_IF_ERROR(tx.Execute("DELETE FROM scene_index WHERE video_id = ?", {video_id}).status());
-    for (size_t i = 0; i < old.size(); ++i) {
-      old_keys.push_back(*old.Text(i, "storage_key"));
-      CUTROOM_RETURN_IF_ERROR(t.video_assets.Delete(*old.Text(i, "asset_id")));
+  std::vector<db::SceneRow> rows;
+  std::vector<std::optional<db::VideoAssetRow>> keyframes;
+  for (size_t i = 0; i < list.scenes.size(); ++i) {
+    const scenes::Scene& sc = list.scenes[i];
+    db::SceneRow row;
+    row.video_id = video_id;
+    row.processing_id = ctx.processing_id();
+    row.scene_no = sc.scene_no;
+    row.start_s = sc.start_s;
+    row.end_s = sc.end_s;
+    row.start_frame = sc.start_frame;
+    row.end_frame = sc.end_frame;
+    row.transition = sc.transition;
+    row.score = sc.score;
+    if (descriptions.text[i]) {
+      row.description = *descriptions.text[i];
+      row.description_model = descriptions.model;
     }
-    for (size_t i = 0; i < list.scenes.size(); ++i) {
-      const scenes::Scene& sc = list.scenes[i];
-      CUTROOM_RETURN_IF_ERROR(t.video_assets.Insert(assets[i]).status());
-      db::SceneRow row;
-      row.video_id = video_id;
-      row.processing_id = ctx.processing_id();
-      row.scene_no = sc.scene_no;
-      row.start_s = sc.start_s;
-      row.end_s = sc.end_s;
-      row.start_frame = sc.start_frame;
-      row.end_frame = sc.end_frame;
-      row.transition = sc.transition;
-      row.keyframe_id = assets[i].asset_id;
-      row.score = sc.score;
-      if (descriptions.text[i]) {
-        row.description = *descriptions.text[i];
-        row.description_model = descriptions.model;
-      }
-      CUTROOM_RETURN_IF_ERROR(t.scenes.Insert(row).status());
-    }
-    return tx.Execute("UPDATE video_processing SET result = ? WHERE processing_id = ?",
-                      {result.dump(), ctx.processing_id()})
-        .status();
-  });
-  if (!st.ok()) {
-    for (const auto& a : assets) s.blobs->Delete(a.storage_key).IgnoreError();
-    return st;
+    rows.push_back(std::move(row));
+    keyframes.emplace_back(std::move(assets[i]));
   }
-  for (const auto& key : old_keys) s.blobs->Delete(key).IgnoreError();
+  CUTROOM_RETURN_IF_ERROR(ReplaceScenes(s, video_id, ctx.processing_id(), std::move(rows), keyframes, result));
   ctx.set_result({{"scenes", list.scenes.size()},
                   {"transitions", list.transitions.size()},
                   {"detector", list.detector},

@@ -8,7 +8,8 @@
 // previous scenes and keyframes once the new run has stored everything.
 // InvalidArgument ("has no video stream") for audio-only media and for
 // corrupt video; FailedPrecondition (llm_not_configured) for describe
-// without an LLM; NotSupported for URL references; Cancelled on cancel.
+// without an LLM; Cancelled on cancel. URL references are read in place
+// (analysis/source_media.h).
 #pragma once
 
 #include "jobs/worker_pool.h"
