@@ -297,7 +297,11 @@ Result<CreatedEdit> CreateEditJob(db::Database& db, Env* env, IdGenerator* ids, 
     if (!request["clip_id"].is_string()) return Status::InvalidArgument("clip_id must be a string");
     std::string clip_id = request["clip_id"].get<std::string>();
     auto c = repos.clip_candidates.Get(clip_id);
-    if (!c.ok()) return Status::NotFound("clip " + clip_id + " does not exist");
+    // Another owner's clip reads as a missing one (its video stays unnamed).
+    auto clip_media = c.ok() ? repos.media.Get(c->video_id) : Result<db::MediaRow>(c.status());
+    if (!c.ok() || !clip_media.ok() || clip_media->owner_id != owner_id) {
+      return Status::NotFound("clip " + clip_id + " does not exist");
+    }
     if (!video_id.empty() && c->video_id != video_id) {
       return Status::NotFound("clip " + clip_id + " is not a clip of video " + video_id);
     }
