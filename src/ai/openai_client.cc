@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "ai/curl_util.h"
+#include "core/metrics.h"
 
 namespace cutroom::ai {
 namespace {
@@ -48,13 +49,25 @@ Result<OpenAiClient> OpenAiClient::FromConfig(const Config& config, const std::s
   return OpenAiClient(o);
 }
 
+namespace {
+
+// Requests to LLM and speech services by endpoint and outcome, for /metrics.
+Result<nlohmann::json> Counted(const std::string& path, Result<nlohmann::json> result) {
+  Metrics::Global().Add("cutroom_ai_requests_total",
+                        {{"endpoint", path},
+                         {"outcome", result.ok() ? "ok" : std::string(StatusCodeName(result.status().code()))}});
+  return result;
+}
+
+}  // namespace
+
 Result<nlohmann::json> OpenAiClient::PostMultipart(const std::string& path,
                                                    const std::vector<MultipartField>& fields) const {
-  return Send(path, &fields, nullptr);
+  return Counted(path, Send(path, &fields, nullptr));
 }
 
 Result<nlohmann::json> OpenAiClient::PostJson(const std::string& path, const nlohmann::json& body) const {
-  return Send(path, nullptr, &body);
+  return Counted(path, Send(path, nullptr, &body));
 }
 
 Result<nlohmann::json> OpenAiClient::Send(const std::string& path, const std::vector<MultipartField>* fields,

@@ -1,6 +1,9 @@
 #include "api/router.h"
 
+#include <chrono>
 #include <set>
+
+#include "core/metrics.h"
 
 namespace cutroom::api {
 
@@ -75,6 +78,23 @@ bool Router::Match(const std::vector<std::string>& pattern, const std::vector<st
 }
 
 void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) const {
+  // Requests by route pattern (never the path: ids would make a series
+  // each), method and status, with the time to the handler's answer.
+  const auto started = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  struct Record {
+    const httplib::Request& req;
+    const httplib::Response& res;
+    const std::string& route;
+    std::chrono::steady_clock::time_point started;
+    ~Record() {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      Metrics::Global().Add("cutroom_http_requests_total",
+                            {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status)}});
+      Metrics::Global().Observe("cutroom_http_request_duration_seconds", {{"route", route}, {"method", req.method}},
+                                secs);
+    }
+  } record{req, res, route, started};
   // cpp-httplib applies a request's Range to whatever body the response
   // holds, unchecked (a start past the end underflows into a huge
   // Content-Length). Only stored files honour ranges: the router takes
@@ -91,6 +111,7 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
       allowed.insert(compiled.route.method);
       continue;
     }
+    route = compiled.route.pattern;
     RequestContext ctx{req, res, reader, std::move(params), "", max_body_bytes_, std::move(ranges)};
     if (compiled.route.auth == RouteAuth::kOwner && auth_) {
       auto owner = auth_(req);
@@ -122,7 +143,10 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
                      {{"allowed", allow}}});
     return;
   }
-  if (fallback_ && fallback_(req, res)) return;
+  if (fallback_ && fallback_(req, res)) {
+    route = "web";
+    return;
+  }
   WriteError(res, {404, "not_found", "no route for " + req.method + " " + req.path});
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace cutroom::api {
 namespace {
@@ -53,6 +54,7 @@ ApiServer::ApiServer(ServerDeps deps)
 }
 
 ApiServer::~ApiServer() {
+  if (metrics_collector_) Metrics::Global().RemoveCollector(metrics_collector_);
   Stop();
   if (sweeper_.joinable()) sweeper_.join();
 }
@@ -190,6 +192,7 @@ Status ApiServer::Bind(const std::string& host, int port) {
   }
   host_ = host;
   CUTROOM_RETURN_IF_ERROR(InitIngest());
+  if (!metrics_collector_) CUTROOM_RETURN_IF_ERROR(RegisterMetricsRoute());
   CUTROOM_ASSIGN_OR_RETURN(MediaTokens tokens, MediaTokens::Open(deps_.env, *deps_.config));
   media_tokens_.emplace(std::move(tokens));
   web_ui_ = WebUi(WebUi::Locate(*deps_.config));

@@ -65,6 +65,8 @@ class ApiServer {
   void RegisterAiEditRoutes();
   void RegisterRetentionRoutes();
   void RegisterWebRoutes();
+  // GET /metrics (needs server.metrics_allow, which can be wrong).
+  Status RegisterMetricsRoute();
   // Streams a blob with HTTP Range support (the library slices ranges).
   Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.
@@ -78,6 +80,7 @@ class ApiServer {
   KeyService keys_;
   std::optional<MediaTokens> media_tokens_;  // set by Bind
   WebUi web_ui_{""};                         // set by Bind
+  int metrics_collector_ = 0;                // set by Bind
   ingest::IngestService ingest_;
   std::unique_ptr<ingest::UrlFetcher> fetcher_;
   std::unique_ptr<ingest::UrlImporter> importer_;

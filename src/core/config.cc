@@ -74,6 +74,8 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"server.threads", ConfigType::kInt, "16", "", "HTTP connection threads"},
       {"server.web_dir", ConfigType::kString, "", "",
        "the built web UI served at / (default: <binary>/../share/cutroom/web, else the source tree's web/dist)"},
+      {"server.metrics_allow", ConfigType::kString, "127.0.0.1,::1", "",
+       "addresses or CIDR blocks (comma-separated) that may read GET /metrics without a key"},
       {"server.token_secret", ConfigType::kString, "", "",
        "signs media access tokens; servers behind one address must share it (default: a key in "
        "<data_dir>/secrets)"},

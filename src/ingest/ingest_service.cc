@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/metrics.h"
 #include "db/tables.h"
 
 namespace cutroom::ingest {
@@ -172,6 +173,9 @@ Result<db::MediaRow> IngestService::Complete(const std::string& probe_path, cons
     deps_.blobs->Delete(key).IgnoreError();  // no orphan blob without a row
     return stored.status();
   }
+  Metrics::Global().Add("cutroom_ingested_bytes_total", {{"source", request.source_type}},
+                        static_cast<double>(size));
+  Metrics::Global().Add("cutroom_ingested_media_total", {{"source", request.source_type}});
   spdlog::info("ingested {} ({} bytes, {} {})", video_id, size, row.media_type.value_or("?"),
                row.container.value_or("?"));
   if (deps_.on_ready) deps_.on_ready(*stored);

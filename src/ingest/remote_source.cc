@@ -1,5 +1,7 @@
 #include "ingest/remote_source.h"
 
+#include "core/metrics.h"
+
 #include <cstring>
 #include <list>
 #include <map>
@@ -179,6 +181,8 @@ Status HttpRangeSource::Fetch(uint64_t first_block, size_t blocks) {
   });
   g_bytes.fetch_add(data.size());
   bytes_ += data.size();
+  Metrics::Global().Add("cutroom_reference_fetched_bytes_total", {}, static_cast<double>(data.size()));
+  Metrics::Global().Add("cutroom_reference_requests_total", {});
   if (!result.ok()) {
     if (result.status().code() == StatusCode::kResourceExhausted) {
       return Status::NotSupported("range_not_supported: " + url_ +

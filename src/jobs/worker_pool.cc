@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.h"
 #include "db/tables.h"
 
 namespace cutroom::jobs {
@@ -191,6 +192,8 @@ void WorkerPool::Execute(const db::JobRow& job, const std::string& worker_id,
       st = Status::Internal(std::string("handler threw: ") + e.what());
     }
     double secs = static_cast<double>(services_.env->MonotonicMicros() - start) / 1e6;
+    MetricLabels labels = {{"kind", job.kind}, {"outcome", st.ok() ? "ok" : std::string(StatusCodeName(st.code()))}};
+    Metrics::Global().Observe("cutroom_job_run_seconds", labels, secs);
     if (st.ok()) {
       ctx.Log("info", "finished", {{"seconds", secs}});
     } else {
