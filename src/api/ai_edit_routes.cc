@@ -14,6 +14,7 @@ void ApiServer::RegisterAiEditRoutes() {
                "render?, aspect?, captions?, planner?}",
                RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
                  CUTROOM_ASSIGN_OR_RETURN(auto body, ctx.ReadJson());
+                 CUTROOM_RETURN_IF_ERROR(CheckQueueRoom(*deps_.db, *deps_.config, ctx.owner_id, 1));
                  auto created = edit::CreateAiEditJob(*deps_.db, deps_.env, deps_.ids, *deps_.queue, *deps_.config,
                                                       ctx.owner_id, body);
                  if (!created.ok()) {

@@ -1,6 +1,7 @@
 #include "api/api_error.h"
 
 #include "ai/videodb_client.h"
+#include "api/limits.h"
 #include "ingest/ingest_service.h"
 
 namespace cutroom::api {
@@ -24,6 +25,7 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case StatusCode::kNotFound: return {404, "not_found", status.message()};
     case StatusCode::kInvalidArgument:
       if (ingest::IsUnsupportedMedia(status)) return {415, "unsupported_media_type", status.message()};
+      if (ingest::IsOverMediaLimit(status)) return {422, "media_limit_exceeded", status.message()};
       return {400, "invalid_argument", status.message()};
     case StatusCode::kUnauthenticated: return {401, "unauthenticated", status.message()};
     case StatusCode::kPermissionDenied: return {403, "forbidden", status.message()};
@@ -31,6 +33,7 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case StatusCode::kFailedPrecondition: return {409, "failed_precondition", status.message()};
     case StatusCode::kResourceExhausted:
       if (ingest::IsInsufficientStorage(status)) return {507, "insufficient_storage", status.message()};
+      if (IsQueueLimit(status)) return {429, "queue_limit", status.message()};
       return {413, "payload_too_large", status.message()};
     case StatusCode::kNotSupported: return {501, "not_implemented", status.message()};
     case StatusCode::kUnavailable: return {503, "unavailable", status.message()};

@@ -147,6 +147,7 @@ void ApiServer::RegisterClipRoutes() {
   router_.Add({"POST", "/api/edit-jobs", "Render a clip (clip_id or ranges; aspect, reframe, captions, output)",
                RouteAuth::kOwner, [this](RequestContext& ctx) -> Status {
                  CUTROOM_ASSIGN_OR_RETURN(auto body, ctx.ReadJson());
+                 CUTROOM_RETURN_IF_ERROR(CheckQueueRoom(*deps_.db, *deps_.config, ctx.owner_id, 1));
                  CUTROOM_ASSIGN_OR_RETURN(
                      auto created, edit::CreateEditJob(*deps_.db, deps_.env, deps_.ids, *deps_.queue, ctx.owner_id, body));
                  if (deps_.notify_workers) deps_.notify_workers();

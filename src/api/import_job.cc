@@ -32,7 +32,8 @@ Status RegisterImportJobs(jobs::WorkerPool& pool, const ServerDeps& deps) {
   services->ingest = std::make_unique<ingest::IngestService>(
       ingest::IngestDeps{deps.env, deps.db, deps.blobs, deps.ids,
                          static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes")),
-                         [queue](const db::MediaRow& media) { QueueFollowUpStages(queue, media); }});
+                         [queue](const db::MediaRow& media) { QueueFollowUpStages(queue, media); },
+                         ingest::MediaLimits::FromConfig(*deps.config)});
   services->fetcher = std::make_unique<ingest::UrlFetcher>(std::move(policy));
   services->importer = std::make_unique<ingest::UrlImporter>(services->ingest.get(), services->fetcher.get());
   int concurrency = static_cast<int>(std::max<int64_t>(1, deps.config->GetInt("ingest.import_workers")));

@@ -154,6 +154,9 @@ void ApiServer::RegisterJobRoutes() {
                    }
                    return valid.WithContext(s.name + " parameters");
                  }
+                 CUTROOM_RETURN_IF_ERROR(CheckQueueRoom(*deps_.db, *deps_.config, ctx.owner_id,
+                                                        stage == "all" ? static_cast<int>(jobs::PipelineStages().size())
+                                                                       : 1));
                  CUTROOM_ASSIGN_OR_RETURN(auto plan,
                                           jobs::EnqueuePipeline(*deps_.queue, video_id, ctx.owner_id, only, params,
                                                                 jobs::PipelineMedia{has_video}));

@@ -1,6 +1,8 @@
 #include "api/router.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include "core/metrics.h"
@@ -121,6 +123,16 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
         return;
       }
       ctx.owner_id = *owner;
+      if (throttle_) {
+        if (auto wait = throttle_(ctx.owner_id)) {
+          int seconds = std::max(1, static_cast<int>(std::ceil(*wait)));
+          res.set_header("Retry-After", std::to_string(seconds));
+          WriteError(res, {429, "rate_limited",
+                           "too many requests: try again in " + std::to_string(seconds) + " s (limits.requests_per_minute)",
+                           {{"retry_after_s", seconds}}});
+          return;
+        }
+      }
     }
     Status st = compiled.route.handler(ctx);
     if (!st.ok()) WriteError(res, ApiErrorFromStatus(st));

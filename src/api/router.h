@@ -72,6 +72,12 @@ class Router {
   void Add(Route route);
   void SetAuthenticator(Authenticator auth) { auth_ = std::move(auth); }
   void SetMaxBodyBytes(size_t n) { max_body_bytes_ = n; }
+  // Asked after authentication with the owner of each request to an
+  // owner's route: nullopt lets it through, a number of seconds refuses it
+  // with 429 and that Retry-After.
+  void SetThrottle(std::function<std::optional<double>(const std::string& owner)> throttle) {
+    throttle_ = std::move(throttle);
+  }
   // Answers requests no route matches (the web UI); returns false to let
   // the router answer 404.
   void SetFallback(std::function<bool(const httplib::Request&, httplib::Response&)> fallback) {
@@ -98,6 +104,7 @@ class Router {
   std::vector<Compiled> routes_;
   Authenticator auth_;
   std::function<bool(const httplib::Request&, httplib::Response&)> fallback_;
+  std::function<std::optional<double>(const std::string&)> throttle_;
   size_t max_body_bytes_ = 16 << 20;
 };
 

@@ -48,7 +48,8 @@ ApiServer::ApiServer(ServerDeps deps)
       keys_(deps.db, deps.env, deps.ids),
       ingest_(ingest::IngestDeps{deps.env, deps.db, deps.blobs, deps.ids,
                                  static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes")),
-                                 [this](const db::MediaRow& media) { OnMediaReady(media); }}),
+                                 [this](const db::MediaRow& media) { OnMediaReady(media); },
+                                 ingest::MediaLimits::FromConfig(*deps.config)}),
       http_(std::make_unique<httplib::Server>()) {
   RegisterRoutes();
 }
@@ -109,6 +110,12 @@ Result<std::string> ApiServer::Authenticate(const httplib::Request& req) {
 void ApiServer::RegisterRoutes() {
   router_.SetAuthenticator([this](const httplib::Request& req) { return Authenticate(req); });
   router_.SetMaxBodyBytes(static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes")));
+  rate_limiter_ = std::make_unique<RateLimiter>(deps_.config->GetInt("limits.requests_per_minute"));
+  router_.SetThrottle([this](const std::string& owner) -> std::optional<double> {
+    // Local mode is one person on their own machine.
+    if (owner == db::kLocalOwnerId) return std::nullopt;
+    return rate_limiter_->Take(owner, std::chrono::steady_clock::now());
+  });
 
   router_.Add({"GET", "/healthz", "Liveness: the process answers", RouteAuth::kPublic,
                [](RequestContext& ctx) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/auth.h"
+#include "api/limits.h"
 #include "api/media_token.h"
 #include "api/web_ui.h"
 #include "api/router.h"
@@ -78,6 +79,7 @@ class ApiServer {
 
   ServerDeps deps_;
   KeyService keys_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
   std::optional<MediaTokens> media_tokens_;  // set by Bind
   WebUi web_ui_{""};                         // set by Bind
   int metrics_collector_ = 0;                // set by Bind

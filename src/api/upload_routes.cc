@@ -106,6 +106,7 @@ void ApiServer::RegisterUploadRoutes() {
                      WriteJson(ctx.res, 201, VideoJson(*row));
                      return Status::Ok();
                    }
+                   CUTROOM_RETURN_IF_ERROR(CheckQueueRoom(*deps_.db, *deps_.config, ctx.owner_id, 1));
                    request.source_type = "url";
                    request.original_filename = ingest::FilenameFromUrl(url);
                    CUTROOM_ASSIGN_OR_RETURN(auto pending, ingest_.CreatePending(request));

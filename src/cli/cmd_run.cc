@@ -146,7 +146,8 @@ bool IsUrl(const std::string& input) {
 // Ingests a local file or a URL through the same service the API uses.
 Result<db::MediaRow> Ingest(Runtime& rt, const std::string& input, const std::string& title, bool reference) {
   ingest::IngestService service({rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(),
-                                 static_cast<uint64_t>(rt.config.GetInt("ingest.max_upload_bytes"))});
+                                 static_cast<uint64_t>(rt.config.GetInt("ingest.max_upload_bytes")), {},
+                                 ingest::MediaLimits::FromConfig(rt.config)});
   ingest::IngestRequest req;
   req.owner_id = db::kLocalOwnerId;
   req.title = title;

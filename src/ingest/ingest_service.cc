@@ -3,6 +3,7 @@
 #include <magic.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <filesystem>
 #include <vector>
 
@@ -54,6 +55,37 @@ Status TooLarge(uint64_t size, uint64_t limit) {
 bool IsInsufficientStorage(const Status& status) {
   return status.code() == StatusCode::kResourceExhausted &&
          status.message().find(kInsufficientStorage) != std::string::npos;
+}
+
+namespace {
+constexpr std::string_view kOverLimit = "media_limit_exceeded: ";
+}  // namespace
+
+MediaLimits MediaLimits::FromConfig(const Config& config) {
+  MediaLimits l;
+  l.max_duration_s = static_cast<double>(std::max<int64_t>(0, config.GetInt("limits.max_duration_s")));
+  l.max_pixels = std::max<int64_t>(0, config.GetInt("limits.max_pixels"));
+  return l;
+}
+
+bool IsOverMediaLimit(const Status& status) {
+  return status.IsInvalidArgument() && status.message().rfind(kOverLimit, 0) == 0;
+}
+
+Status CheckMediaLimits(const media::ProbeResult& probe, const MediaLimits& limits) {
+  double duration = probe.duration_s.value_or(0);
+  if (limits.max_duration_s > 0 && duration > limits.max_duration_s) {
+    return Status::InvalidArgument(std::string(kOverLimit) + "the media lasts " + std::to_string(std::lround(duration)) +
+                                   " s, over the limit of " + std::to_string(std::lround(limits.max_duration_s)) +
+                                   " s (limits.max_duration_s)");
+  }
+  int64_t pixels = static_cast<int64_t>(probe.width.value_or(0)) * probe.height.value_or(0);
+  if (limits.max_pixels > 0 && pixels > limits.max_pixels) {
+    return Status::InvalidArgument(std::string(kOverLimit) + "the picture is " + std::to_string(probe.width.value_or(0)) +
+                                   "x" + std::to_string(probe.height.value_or(0)) + ", over the limit of " +
+                                   std::to_string(limits.max_pixels) + " pixels (limits.max_pixels)");
+  }
+  return Status::Ok();
 }
 
 bool IsUnsupportedMedia(const Status& status) {
@@ -138,6 +170,7 @@ Result<db::MediaRow> IngestService::Complete(const std::string& probe_path, cons
     if (!what.empty()) detail += "; the content looks like " + what;
     return Status::InvalidArgument(detail);
   }
+  CUTROOM_RETURN_IF_ERROR(CheckMediaLimits(*probe, deps_.limits));
   CUTROOM_RETURN_IF_ERROR(publish());
 
   db::MediaRow row;
@@ -256,6 +289,7 @@ Status IngestService::MarkFailed(const std::string& video_id, const std::string&
 }
 
 Result<db::MediaRow> IngestService::CreateReference(const IngestRequest& request, const media::ProbeResult& probe) {
+  CUTROOM_RETURN_IF_ERROR(CheckMediaLimits(probe, deps_.limits));
   db::MediaRow row;
   row.owner_id = request.owner_id;
   row.source_type = "reference";

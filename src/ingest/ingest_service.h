@@ -48,6 +48,13 @@ struct IngestRequest {
 // Reads up to n bytes into buf; 0 means end of input.
 using ByteReader = std::function<Result<size_t>(char* buf, size_t n)>;
 
+// What media may be (limits.max_duration_s, limits.max_pixels); 0: no limit.
+struct MediaLimits {
+  double max_duration_s = 0;
+  int64_t max_pixels = 0;
+  static MediaLimits FromConfig(const Config& config);
+};
+
 struct IngestDeps {
   Env* env;
   db::Database* db;
@@ -56,6 +63,7 @@ struct IngestDeps {
   uint64_t max_upload_bytes;
   // Called after a media row becomes ready (the server queues thumbnails).
   std::function<void(const db::MediaRow&)> on_ready;
+  MediaLimits limits;
 };
 
 class IngestService;
@@ -137,5 +145,9 @@ void ApplyProbe(const media::ProbeResult& probe, db::MediaRow& row);
 bool IsInsufficientStorage(const Status& status);
 // Whether a status means the content is not media cutroom can read (415).
 bool IsUnsupportedMedia(const Status& status);
+// Whether a status means the media is over MediaLimits (422).
+bool IsOverMediaLimit(const Status& status);
+// InvalidArgument "media_limit_exceeded: ..." when a probe is over limits.
+Status CheckMediaLimits(const media::ProbeResult& probe, const MediaLimits& limits);
 
 }  // namespace cutroom::ingest

@@ -33,6 +33,8 @@ class ServerFixture : public ::testing::Test {
     config_ = Config::Defaults();
     ASSERT_OK(config_.Set("storage.data_dir", dir_.path()));
     ASSERT_OK(config_.Set("server.max_body_bytes", "4096"));
+    // Tests poll fast; limits_test turns the rate limit on where it tests it.
+    ASSERT_OK(config_.Set("limits.requests_per_minute", "0"));
     ConfigureExtra(config_);
     env_ = &fake_env_;
     auto db = db::Database::Open(config_.GetString("database.url"), env_, {});
