@@ -28,6 +28,20 @@ std::optional<double> RateLimiter::Take(const std::string& owner, std::chrono::s
   return (1 - b.tokens) / per_second;
 }
 
+std::optional<UploadSlots::Slot> UploadSlots::Acquire(const std::string& owner) {
+  std::lock_guard lock(mu_);
+  int64_t& n = in_flight_[owner];
+  if (per_owner_ > 0 && n >= per_owner_) return std::nullopt;
+  ++n;
+  return Slot(this, owner);
+}
+
+void UploadSlots::Release(const std::string& owner) {
+  std::lock_guard lock(mu_);
+  auto it = in_flight_.find(owner);
+  if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
+}
+
 Status CheckQueueRoom(db::Database& db, const Config& config, const std::string& owner_id, int adding) {
   int64_t limit = config.GetInt("limits.max_queued_jobs");
   if (limit <= 0) return Status::Ok();

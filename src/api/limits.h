@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/config.h"
 #include "core/result.h"
@@ -34,6 +35,37 @@ class RateLimiter {
   int64_t per_minute_;
   std::mutex mu_;
   std::map<std::string, Bucket> buckets_;
+};
+
+// Uploads in flight per owner (limits.concurrent_uploads): each body being
+// received holds a slot until its request ends.
+class UploadSlots {
+ public:
+  explicit UploadSlots(int64_t per_owner) : per_owner_(per_owner) {}
+
+  class Slot {
+   public:
+    Slot(UploadSlots* owner_slots, std::string owner) : slots_(owner_slots), owner_(std::move(owner)) {}
+    Slot(Slot&& other) noexcept : slots_(std::exchange(other.slots_, nullptr)), owner_(std::move(other.owner_)) {}
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (slots_) slots_->Release(owner_);
+    }
+
+   private:
+    UploadSlots* slots_;
+    std::string owner_;
+  };
+
+  // A slot, or nullopt when the owner already has per_owner uploads in
+  // flight (0: no limit).
+  std::optional<Slot> Acquire(const std::string& owner);
+
+ private:
+  void Release(const std::string& owner);
+  int64_t per_owner_;
+  std::mutex mu_;
+  std::map<std::string, int64_t> in_flight_;
 };
 
 // ResourceExhausted "queue_limit: ..." when the owner already has

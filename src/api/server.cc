@@ -111,6 +111,7 @@ void ApiServer::RegisterRoutes() {
   router_.SetAuthenticator([this](const httplib::Request& req) { return Authenticate(req); });
   router_.SetMaxBodyBytes(static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes")));
   rate_limiter_ = std::make_unique<RateLimiter>(deps_.config->GetInt("limits.requests_per_minute"));
+  upload_slots_ = std::make_unique<UploadSlots>(deps_.config->GetInt("limits.concurrent_uploads"));
   router_.SetThrottle([this](const std::string& owner) -> std::optional<double> {
     // Local mode is one person on their own machine.
     if (owner == db::kLocalOwnerId) return std::nullopt;
@@ -169,6 +170,19 @@ void ApiServer::RegisterRoutes() {
   RegisterAiEditRoutes();
   RegisterRetentionRoutes();
   RegisterWebRoutes();
+}
+
+std::optional<UploadSlots::Slot> ApiServer::TakeUploadSlot(RequestContext& ctx) {
+  if (ctx.owner_id == db::kLocalOwnerId) return UploadSlots::Slot(nullptr, "");
+  auto slot = upload_slots_->Acquire(ctx.owner_id);
+  if (!slot) {
+    ctx.res.set_header("Retry-After", "5");
+    WriteError(ctx.res, {429, "too_many_uploads",
+                         "too many uploads at once from this key (limits.concurrent_uploads); finish or pause one "
+                         "and try again",
+                         {{"retry_after_s", 5}}});
+  }
+  return slot;
 }
 
 void ApiServer::RegisterWebRoutes() {

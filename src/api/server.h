@@ -80,6 +80,10 @@ class ApiServer {
   ServerDeps deps_;
   KeyService keys_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<UploadSlots> upload_slots_;
+  // An upload slot for the owner (local mode: always), or nullopt after
+  // answering 429 too_many_uploads.
+  std::optional<UploadSlots::Slot> TakeUploadSlot(RequestContext& ctx);
   std::optional<MediaTokens> media_tokens_;  // set by Bind
   WebUi web_ui_{""};                         // set by Bind
   int metrics_collector_ = 0;                // set by Bind

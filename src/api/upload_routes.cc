@@ -135,6 +135,8 @@ void ApiServer::RegisterUploadRoutes() {
                                         "a 'url'"});
                    return Status::Ok();
                  }
+                 auto slot = TakeUploadSlot(ctx);
+                 if (!slot) return Status::Ok();
                  if (auto length = ContentLength(ctx.req)) {
                    if (*length > max + kMultipartSlack) {
                      return Status::ResourceExhausted("upload of " + std::to_string(*length) +
@@ -298,13 +300,15 @@ void ApiServer::RegisterTusRoutes() {
                }});
 
   router_.Add({"PATCH", "/api/uploads/{upload_id}", "tus: append a chunk", RouteAuth::kOwner,
-               [check_version, append](RequestContext& ctx) -> Status {
+               [this, check_version, append](RequestContext& ctx) -> Status {
                  if (!check_version(ctx)) return Status::Ok();
                  if (ContentTypeOf(ctx.req) != "application/offset+octet-stream") {
                    WriteError(ctx.res, {415, "unsupported_media_type",
                                         "PATCH needs Content-Type: application/offset+octet-stream"});
                    return Status::Ok();
                  }
+                 auto slot = TakeUploadSlot(ctx);
+                 if (!slot) return Status::Ok();
                  CUTROOM_ASSIGN_OR_RETURN(uint64_t offset, ParseUnsignedHeader(ctx.req, "Upload-Offset"));
                  std::optional<uint64_t> length;
                  if (ctx.req.has_header("Upload-Length")) {

@@ -77,6 +77,8 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"limits.requests_per_minute", ConfigType::kInt, "1200", "",
        "API requests per minute per key owner (bursts of a quarter of it pass); over it: 429 with Retry-After; "
        "0: no limit. Local mode (no keys) is not limited"},
+      {"limits.concurrent_uploads", ConfigType::kInt, "8", "",
+       "upload bodies (multipart or tus) a key owner may send at once; more: 429 with Retry-After (0: no limit)"},
       {"limits.max_queued_jobs", ConfigType::kInt, "500", "",
        "jobs an owner may have queued or running at once; more: 429 (0: no limit)"},
       {"limits.max_duration_s", ConfigType::kInt, "43200", "",

@@ -1,5 +1,9 @@
 // Per-owner limits: request rate (429 + Retry-After), jobs queued per owner,
 // and the longest and largest media accepted (422).
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 #include "api/auth.h"
 #include "server_fixture.h"
 
@@ -53,6 +57,60 @@ class LocalModeRate : public ServerFixture {
 
 TEST_F(LocalModeRate, OnePersonOnTheirOwnMachineIsNotLimited) {
   for (int i = 0; i < 30; ++i) ASSERT_EQ(client_->Get("/api/videos")->status, 200);
+}
+
+class UploadLimits : public ServerFixture {
+ protected:
+  void ConfigureExtra(Config& c) override { ASSERT_OK(c.Set("limits.concurrent_uploads", "1")); }
+  KeyService keys() { return KeyService(db_.get(), env_, &ids_); }
+
+  std::string CreateUpload(const std::string& key) {
+    auto r = client_->Post("/api/uploads",
+                           {{"Authorization", "Bearer " + key}, {"Tus-Resumable", "1.0.0"}, {"Upload-Length", "1000"}},
+                           "", "application/offset+octet-stream");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    return r ? r->get_header_value("Location") : "";
+  }
+  httplib::Result Patch(const std::string& key, const std::string& location, const std::string& bytes) {
+    return client_->Patch(location,
+                          {{"Authorization", "Bearer " + key}, {"Tus-Resumable", "1.0.0"}, {"Upload-Offset", "0"}},
+                          bytes, "application/offset+octet-stream");
+  }
+};
+
+TEST_F(UploadLimits, AnOwnerSendsOnlySoManyBodiesAtOnce) {
+  auto alice = keys().CreateKey("alice", "");
+  ASSERT_TRUE(alice.ok());
+  std::string first = CreateUpload(alice->key);
+  std::string second = CreateUpload(alice->key);
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  // The first PATCH sends 10 of its 1000 bytes and stalls, holding the slot.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string head = "PATCH " + first + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice->key +
+                     "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: "
+                     "application/offset+octet-stream\r\nContent-Length: 1000\r\n\r\n0123456789";
+  ASSERT_GT(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto refused = Patch(alice->key, second, std::string(1000, 'x'));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(ErrorCode(refused), "too_many_uploads");
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "5");
+  // The stalled client goes away: its slot frees.
+  ::close(fd);
+  int status = 429;
+  for (int i = 0; i < 100 && status == 429; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto r = Patch(alice->key, second, "0123456789");
+    status = r ? r->status : 0;
+  }
+  EXPECT_EQ(status, 204);
 }
 
 class QueueLimits : public ServerFixture {
