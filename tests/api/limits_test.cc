@@ -1,7 +1,6 @@
 // Per-owner limits: request rate (429 + Retry-After), jobs queued per owner,
 // and the longest and largest media accepted (422).
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include "api/auth.h"
@@ -86,12 +85,8 @@ TEST_F(UploadLimits, AnOwnerSendsOnlySoManyBodiesAtOnce) {
   ASSERT_FALSE(first.empty());
   ASSERT_FALSE(second.empty());
   // The first PATCH sends 10 of its 1000 bytes and stalls, holding the slot.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int fd = ConnectRaw();
+  ASSERT_GE(fd, 0);
   std::string head = "PATCH " + first + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice->key +
                      "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: "
                      "application/offset+octet-stream\r\nContent-Length: 1000\r\n\r\n0123456789";

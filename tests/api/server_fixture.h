@@ -79,9 +79,9 @@ class ServerFixture : public ::testing::Test {
     return rows.ok() ? rows->Int(0, "n").value_or(-1) : -1;
   }
 
-  // Sends raw bytes on a new connection and returns whatever the server
-  // answers before closing or going quiet for timeout_ms.
-  std::string RawRequest(const std::string& bytes, int timeout_ms = 2000) {
+  // A new raw connection to the server (the caller closes it); -1 when
+  // it cannot connect.
+  int ConnectRaw() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -89,8 +89,16 @@ class ServerFixture : public ::testing::Test {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       ::close(fd);
-      return "";
+      return -1;
     }
+    return fd;
+  }
+
+  // Sends raw bytes on a new connection and returns whatever the server
+  // answers before closing or going quiet for timeout_ms.
+  std::string RawRequest(const std::string& bytes, int timeout_ms = 2000) {
+    int fd = ConnectRaw();
+    if (fd < 0) return "";
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

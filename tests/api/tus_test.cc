@@ -306,12 +306,8 @@ TEST_F(Tus, StoppingTheServerLetsAnInFlightRequestFinish) {
   std::string path = Create(50000);  // the upload stays unfinished: only its first 40000 bytes come
   std::string head = "PATCH " + path + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
                      "Content-Type: application/offset+octet-stream\r\nContent-Length: 40000\r\n\r\n";
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int fd = ConnectRaw();
+  ASSERT_GE(fd, 0);
   ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
   ::send(fd, std::string(20000, 'a').data(), 20000, MSG_NOSIGNAL);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
