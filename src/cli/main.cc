@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   AddScenesCommand(app, table);
   AddEditCommand(app, table);
   AddRetentionCommands(app, table);
+  AddFsckCommand(app, table);
 
   try {
     app.parse(argc, argv);

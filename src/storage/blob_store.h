@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/env.h"
@@ -62,6 +63,18 @@ class BlobStore {
   virtual Status CheckWritable() = 0;
   // A filesystem path libav* can open directly, or NotSupported.
   virtual Result<std::string> LocalPath(const std::string& key) = 0;
+
+  struct Listed {
+    std::string key;
+    uint64_t size = 0;
+    int64_t age_s = 0;  // since it was last written
+  };
+  // Every committed blob (staged writes excluded), for consistency checks.
+  virtual Result<std::vector<Listed>> List() = 0;
+  // Staged writes never committed, with their age (a crash leaves them).
+  virtual Result<std::vector<Listed>> ListStaging() = 0;
+  // Removes one staged write named by ListStaging.
+  virtual Status DeleteStaging(const std::string& name) = 0;
   // Moves a complete local file (already fsynced by the caller) into the
   // store under key, atomically; the file is gone from local_path on
   // success. Renames when both are on one filesystem, copies otherwise.

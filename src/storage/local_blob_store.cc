@@ -1,5 +1,6 @@
 // Local-disk BlobStore: blobs are files under a root directory; writers
 // stage under <root>/.staging and rename into place on Commit.
+#include <chrono>
 #include <filesystem>
 #include <vector>
 
@@ -119,6 +120,16 @@ class LocalBlobStore : public BlobStore {
 
   std::string Describe() const override { return "file://" + root_; }
 
+  Result<std::vector<Listed>> List() override { return Walk(root_, true); }
+  Result<std::vector<Listed>> ListStaging() override { return Walk(StagingDir(), false); }
+
+  Status DeleteStaging(const std::string& name) override {
+    if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
+      return Status::InvalidArgument("not a staged write: " + name);
+    }
+    return env_->RemoveFile(StagingDir() + "/" + name);
+  }
+
   Status AdoptFile(const std::string& local_path, const std::string& key) override {
     CUTROOM_RETURN_IF_ERROR(ValidateKey(key));
     std::string target = PathOf(key);
@@ -143,6 +154,31 @@ class LocalBlobStore : public BlobStore {
   }
 
  private:
+  // Files under dir (keys relative to the root, or names in the staging
+  // folder), skipping the staging folder when listing committed blobs.
+  Result<std::vector<Listed>> Walk(const std::string& dir, bool skip_staging) const {
+    namespace fs = std::filesystem;
+    std::vector<Listed> out;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) return out;
+    const auto now = fs::file_time_type::clock::now();
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (skip_staging && it->is_directory() && it->path().filename() == fs::path(StagingDir()).filename()) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file()) continue;
+      Listed l;
+      l.key = fs::relative(it->path(), dir, ec).generic_string();
+      l.size = it->file_size(ec);
+      l.age_s = std::chrono::duration_cast<std::chrono::seconds>(now - it->last_write_time(ec)).count();
+      out.push_back(std::move(l));
+    }
+    if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
+    return out;
+  }
+
   std::string StagingDir() const { return root_ + "/.staging"; }
   std::string PathOf(const std::string& key) const { return root_ + "/" + key; }
 

@@ -273,5 +273,46 @@ TEST(Ingest, RefusesNonMediaAndKeepsNothing) {
   EXPECT_FALSE(std::filesystem::exists(media_dir) && !std::filesystem::is_empty(media_dir));
 }
 
+TEST(Fsck, FindsAndRepairsWhatACrashOrAHandLeavesBehind) {
+  TempDir dir;
+  std::string data = dir.File("data");
+  std::string out;
+  ASSERT_TRUE(Cutroom({"ingest", cutroom::testing::TestMedia("small.mp4"), "--data-dir", data}, &out).ok()) << out;
+  ASSERT_TRUE(Cutroom({"fsck", "--data-dir", data}, &out).ok()) << out;
+  EXPECT_NE(out.find("ok: 0 orphan blob(s)"), std::string::npos) << out;
+
+  // A file no row names, a staged write a crash left, a source deleted by hand.
+  std::filesystem::create_directories(data + "/blobs/media/vid_gone");
+  WriteFile(data + "/blobs/media/vid_gone/source", "orphan");
+  WriteFile(data + "/blobs/.staging/0123456789abcdef", "half");
+  std::string source;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data + "/blobs/media")) {
+    if (e.is_regular_file() && e.path().parent_path().filename() != "vid_gone") source = e.path();
+  }
+  ASSERT_FALSE(source.empty());
+  std::filesystem::remove(source);
+
+  // Young files are left alone (a stage may not have written its rows yet);
+  // a missing file is a problem at any age.
+  EXPECT_FALSE(Cutroom({"fsck", "--data-dir", data}, &out).ok()) << out;
+  EXPECT_NE(out.find("ok: 0 orphan blob(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("ok: 0 stale staged write(s)"), std::string::npos) << out;
+  Status found = Cutroom({"fsck", "--grace-s", "0", "--data-dir", data}, &out);
+  EXPECT_FALSE(found.ok());
+  EXPECT_NE(out.find("problem: 1 orphan blob(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("media/vid_gone/source"), std::string::npos) << out;
+  EXPECT_NE(out.find("problem: 1 stale staged write(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("problem: 1 media whose source file is missing"), std::string::npos) << out;
+
+  ASSERT_TRUE(Cutroom({"fsck", "--grace-s", "0", "--repair", "--data-dir", data}, &out).ok()) << out;
+  EXPECT_NE(out.find("repaired"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(data + "/blobs/media/vid_gone/source"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/blobs/.staging/0123456789abcdef"));
+  // Clean now: the media row stays (failed, with the reason), so its missing
+  // file is no longer a problem of a ready video.
+  ASSERT_TRUE(Cutroom({"fsck", "--grace-s", "0", "--data-dir", data}, &out).ok()) << out;
+  EXPECT_NE(out.find("0 blob(s), 1 referenced"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace cutroom

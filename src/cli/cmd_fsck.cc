@@ -1,0 +1,136 @@
+// cutroom fsck [--repair]: checks that the database and the blob store agree.
+//
+// Finds blobs no row refers to (a crash between writing a file and
+// recording it, or a delete that lost its files), rows whose blob is gone
+// (deleted behind cutroom's back), and staged writes a crash left behind.
+// --repair deletes orphan blobs and stale staged writes, drops derived
+// asset rows whose file is gone (the stage that made them can run again),
+// and marks media whose source file is gone as failed; it never deletes a
+// media row. Blobs and staged writes younger than --grace-s are left alone:
+// a stage may have written its files and not yet its rows.
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "db/tables.h"
+
+namespace cutroom::cli {
+namespace {
+
+struct Findings {
+  std::vector<storage::BlobStore::Listed> orphan_blobs;
+  std::vector<storage::BlobStore::Listed> stale_staging;
+  std::vector<std::pair<std::string, std::string>> missing_sources;  // video_id, key
+  std::vector<std::pair<std::string, std::string>> missing_assets;   // asset_id, key
+  size_t blobs = 0;
+  size_t referenced = 0;
+  bool clean() const {
+    return orphan_blobs.empty() && stale_staging.empty() && missing_sources.empty() && missing_assets.empty();
+  }
+};
+
+Result<Findings> Check(Runtime& rt, int64_t grace_s) {
+  Findings f;
+  std::set<std::string> referenced;
+  std::set<std::string> listed;
+  CUTROOM_ASSIGN_OR_RETURN(auto blobs, rt.blobs->List());
+  f.blobs = blobs.size();
+  for (const auto& b : blobs) listed.insert(b.key);
+
+  CUTROOM_ASSIGN_OR_RETURN(auto media, rt.db->Query("SELECT video_id, storage_key, status FROM media WHERE "
+                                                    "storage_key IS NOT NULL"));
+  for (size_t i = 0; i < media.size(); ++i) {
+    std::string key = media.Text(i, "storage_key").value_or("");
+    referenced.insert(key);
+    if (!listed.count(key) && media.Text(i, "status").value_or("") == "ready") {
+      f.missing_sources.emplace_back(media.Text(i, "video_id").value_or(""), key);
+    }
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto assets, rt.db->Query("SELECT asset_id, storage_key FROM video_assets"));
+  for (size_t i = 0; i < assets.size(); ++i) {
+    std::string key = assets.Text(i, "storage_key").value_or("");
+    referenced.insert(key);
+    if (!listed.count(key)) f.missing_assets.emplace_back(assets.Text(i, "asset_id").value_or(""), key);
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto raw, rt.db->Query("SELECT raw_key FROM retention_analyses WHERE raw_key IS NOT NULL"));
+  for (size_t i = 0; i < raw.size(); ++i) referenced.insert(raw.Text(i, "raw_key").value_or(""));
+  f.referenced = referenced.size();
+
+  for (const auto& b : blobs) {
+    if (!referenced.count(b.key) && b.age_s >= grace_s) f.orphan_blobs.push_back(b);
+  }
+  CUTROOM_ASSIGN_OR_RETURN(auto staging, rt.blobs->ListStaging());
+  for (const auto& s : staging) {
+    if (s.age_s >= grace_s) f.stale_staging.push_back(s);
+  }
+  return f;
+}
+
+void Print(const Findings& f) {
+  std::cout << f.blobs << " blob(s), " << f.referenced << " referenced by the database\n";
+  auto list = [](const char* what, size_t n) { std::cout << (n ? "problem: " : "ok: ") << n << " " << what << "\n"; };
+  list("orphan blob(s) (no row refers to them)", f.orphan_blobs.size());
+  for (const auto& b : f.orphan_blobs) std::cout << "  " << b.key << " (" << b.size << " bytes)\n";
+  list("stale staged write(s) (left by a crash)", f.stale_staging.size());
+  for (const auto& s : f.stale_staging) std::cout << "  .staging/" << s.key << " (" << s.size << " bytes)\n";
+  list("media whose source file is missing", f.missing_sources.size());
+  for (const auto& [id, key] : f.missing_sources) std::cout << "  " << id << " -> " << key << "\n";
+  list("asset row(s) whose file is missing", f.missing_assets.size());
+  for (const auto& [id, key] : f.missing_assets) std::cout << "  " << id << " -> " << key << "\n";
+}
+
+Status Repair(Runtime& rt, const Findings& f) {
+  for (const auto& b : f.orphan_blobs) {
+    Status st = rt.blobs->Delete(b.key);
+    if (!st.ok() && !st.IsNotFound()) return st;
+  }
+  for (const auto& s : f.stale_staging) {
+    Status st = rt.blobs->DeleteStaging(s.key);
+    if (!st.ok() && !st.IsNotFound()) return st;
+  }
+  std::string now = FormatTimestamp(rt.env->NowMs());
+  return rt.db->Transaction([&](db::DbSession& tx) -> Status {
+    for (const auto& [id, key] : f.missing_assets) {
+      CUTROOM_RETURN_IF_ERROR(tx.Execute("DELETE FROM video_assets WHERE asset_id = ?", {id}).status());
+    }
+    for (const auto& [id, key] : f.missing_sources) {
+      CUTROOM_RETURN_IF_ERROR(tx.Execute("UPDATE media SET status = 'failed', error = ?, updated_at = ? WHERE "
+                                         "video_id = ?",
+                                         {"the stored file " + key + " is missing (found by cutroom fsck)", now, id})
+                                  .status());
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
+void AddFsckCommand(CLI::App& app, CommandTable& table) {
+  auto* fsck = app.add_subcommand("fsck", "check that the database and the blob store agree (exit 1 on problems)");
+  auto repair = std::make_shared<bool>(false);
+  auto grace = std::make_shared<int64_t>(600);
+  fsck->add_flag("--repair", *repair,
+                 "delete orphan blobs and stale staged writes, drop asset rows whose file is gone, mark media whose "
+                 "source is gone as failed (never deletes a media row)");
+  fsck->add_option("--grace-s", *grace, "leave blobs and staged writes younger than this alone")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400 * 30}));
+  table.Add(fsck, [repair, grace](Runtime& rt) {
+    Status st = OpenRuntime(rt);
+    if (!st.ok()) return ReportError(st);
+    auto found = Check(rt, *grace);
+    if (!found.ok()) return ReportError(found.status());
+    Print(*found);
+    if (found->clean()) return 0;
+    if (!*repair) {
+      std::cout << "run `cutroom fsck --repair` to fix these\n";
+      return 1;
+    }
+    Status repaired = Repair(rt, *found);
+    if (!repaired.ok()) return ReportError(repaired);
+    std::cout << "repaired\n";
+    return 0;
+  });
+}
+
+}  // namespace cutroom::cli
