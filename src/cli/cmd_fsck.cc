@@ -8,6 +8,8 @@
 // and marks media whose source file is gone as failed; it never deletes a
 // media row. Blobs and staged writes younger than --grace-s are left alone:
 // a stage may have written its files and not yet its rows.
+#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -23,10 +25,12 @@ struct Findings {
   std::vector<storage::BlobStore::Listed> stale_staging;
   std::vector<std::pair<std::string, std::string>> missing_sources;  // video_id, key
   std::vector<std::pair<std::string, std::string>> missing_assets;   // asset_id, key
+  std::vector<std::string> orphan_parts;  // tus upload files without an active upload
   size_t blobs = 0;
   size_t referenced = 0;
   bool clean() const {
-    return orphan_blobs.empty() && stale_staging.empty() && missing_sources.empty() && missing_assets.empty();
+    return orphan_blobs.empty() && stale_staging.empty() && missing_sources.empty() && missing_assets.empty() &&
+           orphan_parts.empty();
   }
 };
 
@@ -64,6 +68,23 @@ Result<Findings> Check(Runtime& rt, int64_t grace_s) {
   for (const auto& s : staging) {
     if (s.age_s >= grace_s) f.stale_staging.push_back(s);
   }
+  // tus uploads collect in <data_dir>/uploads/<upload_id>.part while active.
+  CUTROOM_ASSIGN_OR_RETURN(auto active, rt.db->Query("SELECT upload_id FROM uploads WHERE status = 'active'"));
+  std::set<std::string> active_parts;
+  for (size_t i = 0; i < active.size(); ++i) active_parts.insert(active.Text(i, "upload_id").value_or("") + ".part");
+  std::string uploads_dir = rt.config.GetString("storage.data_dir") + "/uploads";
+  if (rt.env->FileExists(uploads_dir)) {
+    CUTROOM_ASSIGN_OR_RETURN(auto names, rt.env->ListDir(uploads_dir));
+    for (const auto& name : names) {
+      if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".part") != 0 || active_parts.count(name)) continue;
+      // An upload being created writes its file just before its row.
+      std::error_code ec;
+      auto written = std::filesystem::last_write_time(uploads_dir + "/" + name, ec);
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(std::filesystem::file_time_type::clock::now() - written);
+      if (!ec && age.count() < grace_s) continue;
+      f.orphan_parts.push_back(uploads_dir + "/" + name);
+    }
+  }
   return f;
 }
 
@@ -78,6 +99,8 @@ void Print(const Findings& f) {
   for (const auto& [id, key] : f.missing_sources) std::cout << "  " << id << " -> " << key << "\n";
   list("asset row(s) whose file is missing", f.missing_assets.size());
   for (const auto& [id, key] : f.missing_assets) std::cout << "  " << id << " -> " << key << "\n";
+  list("upload file(s) of no active tus upload", f.orphan_parts.size());
+  for (const auto& p : f.orphan_parts) std::cout << "  " << p << "\n";
 }
 
 Status Repair(Runtime& rt, const Findings& f) {
@@ -87,6 +110,10 @@ Status Repair(Runtime& rt, const Findings& f) {
   }
   for (const auto& s : f.stale_staging) {
     Status st = rt.blobs->DeleteStaging(s.key);
+    if (!st.ok() && !st.IsNotFound()) return st;
+  }
+  for (const auto& p : f.orphan_parts) {
+    Status st = rt.env->RemoveFile(p);
     if (!st.ok() && !st.IsNotFound()) return st;
   }
   std::string now = FormatTimestamp(rt.env->NowMs());

@@ -285,6 +285,8 @@ TEST(Fsck, FindsAndRepairsWhatACrashOrAHandLeavesBehind) {
   std::filesystem::create_directories(data + "/blobs/media/vid_gone");
   WriteFile(data + "/blobs/media/vid_gone/source", "orphan");
   WriteFile(data + "/blobs/.staging/0123456789abcdef", "half");
+  std::filesystem::create_directories(data + "/uploads");
+  WriteFile(data + "/uploads/upl_nobody.part", "tus bytes");
   std::string source;
   for (const auto& e : std::filesystem::recursive_directory_iterator(data + "/blobs/media")) {
     if (e.is_regular_file() && e.path().parent_path().filename() != "vid_gone") source = e.path();
@@ -303,11 +305,13 @@ TEST(Fsck, FindsAndRepairsWhatACrashOrAHandLeavesBehind) {
   EXPECT_NE(out.find("media/vid_gone/source"), std::string::npos) << out;
   EXPECT_NE(out.find("problem: 1 stale staged write(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("problem: 1 media whose source file is missing"), std::string::npos) << out;
+  EXPECT_NE(out.find("problem: 1 upload file(s) of no active tus upload"), std::string::npos) << out;
 
   ASSERT_TRUE(Cutroom({"fsck", "--grace-s", "0", "--repair", "--data-dir", data}, &out).ok()) << out;
   EXPECT_NE(out.find("repaired"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(data + "/blobs/media/vid_gone/source"));
   EXPECT_FALSE(std::filesystem::exists(data + "/blobs/.staging/0123456789abcdef"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/uploads/upl_nobody.part"));
   // Clean now: the media row stays (failed, with the reason), so its missing
   // file is no longer a problem of a ready video.
   ASSERT_TRUE(Cutroom({"fsck", "--grace-s", "0", "--data-dir", data}, &out).ok()) << out;
