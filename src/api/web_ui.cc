@@ -22,12 +22,13 @@ namespace fs = std::filesystem;
 // A UI file larger than this is not something the build produces.
 constexpr uintmax_t kMaxUiFileBytes = 64ull << 20;
 
-// The UI's own scripts and styles only; media and API calls to this origin.
-// Access tokens ride in media URLs (?access_token=), so no Referer may
-// carry them anywhere.
+// The UI's own scripts and styles only; API calls to this origin. Media may
+// also come from elsewhere: the stream of a URL reference redirects to
+// where the file lives. Access tokens ride in media URLs (?access_token=),
+// so no Referer may carry them anywhere.
 constexpr const char* kUiContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    "media-src 'self' blob: https: http:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'";
 
 bool HasIndex(const std::string& dir) {

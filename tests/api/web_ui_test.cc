@@ -40,7 +40,10 @@ TEST_F(WebUiTest, ServesTheShellWithRevalidationAndAssetsForever) {
   EXPECT_EQ(index->body, "<!doctype html><title>cutroom</title>");
   EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(index->get_header_value("Cache-Control"), "no-cache");
-  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  std::string csp = index->get_header_value("Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  // References play from where they live (their /stream redirects there).
+  EXPECT_NE(csp.find("media-src 'self' blob: https: http:;"), std::string::npos) << csp;
   std::string etag = index->get_header_value("ETag");
   ASSERT_FALSE(etag.empty());
   auto again = client_->Get("/", {{"If-None-Match", etag}});
