@@ -75,6 +75,10 @@ void DescribeFamilies() {
   m.Describe("cutroom_ai_requests_total", "counter", "requests to LLM and speech services by endpoint and outcome");
   m.Describe("cutroom_reference_fetched_bytes_total", "counter", "bytes of URL references read remotely");
   m.Describe("cutroom_reference_requests_total", "counter", "range requests for URL references");
+  m.Describe("cutroom_decoded_frames_total", "counter", "frames decoded for analysis, by stage");
+  m.Describe("cutroom_decode_seconds_total", "counter", "seconds spent decoding for analysis, by stage");
+  m.Describe("cutroom_encoded_frames_total", "counter", "video frames encoded by renders");
+  m.Describe("cutroom_encode_seconds_total", "counter", "seconds spent rendering");
 }
 
 // Series read from the database at scrape time: they hold for every

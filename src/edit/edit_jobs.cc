@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "analysis/frames/faces.h"
 #include "analysis/source_media.h"
 #include "analysis/transcribe/transcript_store.h"
+#include "core/metrics.h"
 #include "db/tables.h"
 #include "edit/reframe/crop_path.h"
 #include "edit/render/ass_captions.h"
@@ -441,9 +443,14 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
     rs.target_lufs = spec["audio"].value("target_lufs", -14.0);
   }
   const std::string output = work_dir + "/render.mp4";
+  const auto render_start = std::chrono::steady_clock::now();
   CUTROOM_ASSIGN_OR_RETURN(
       RenderResult result,
       edit::Render(rs, output, [&ctx](double f) { ctx.SetProgress(0.15 + 0.8 * f); }, [&ctx] { return ctx.cancelled(); }));
+  // Encoder throughput for /metrics: rate(frames) / rate(seconds) is fps.
+  Metrics::Global().Add("cutroom_encoded_frames_total", {}, static_cast<double>(result.video_frames));
+  Metrics::Global().Add("cutroom_encode_seconds_total", {},
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - render_start).count());
   CUTROOM_RETURN_IF_ERROR(SyncFile(output));
   asset->asset_id = s.ids->Next(kAssetIdPrefix);
   asset->video_id = media.video_id;

@@ -97,6 +97,11 @@ TEST_F(ClipsApi, CandidatesExportsAndARenderedVerticalClip) {
   EXPECT_EQ(renders["edit_jobs"][0]["edit_job_id"], created["edit_job_id"]);
   EXPECT_EQ(renders["edit_jobs"][0]["output"]["height"], 320);
   EXPECT_EQ(client_->Get("/api/videos/vid_nope/edit-jobs")->status, 404);
+  // The encoder's throughput is exported.
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\ncutroom_encoded_frames_total "), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("\ncutroom_encode_seconds_total "), std::string::npos);
 }
 
 TEST_F(ClipsApi, BadEditRequestsAreRefusedWithTheReason) {

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "analysis/scene_store.h"
 #include "analysis/source_media.h"
+#include "core/metrics.h"
 #include "ai/chat_client.h"
 #include "analysis/frames/describe.h"
 #include "analysis/frames/features.h"
@@ -162,6 +164,7 @@ Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) 
   CUTROOM_ASSIGN_OR_RETURN(SourceMedia opened, SourceMedia::Open(s, media));
   const std::string& path = source.emplace(std::move(opened)).path();
 
+  const auto detect_start = std::chrono::steady_clock::now();
   auto detected = scenes::DetectScenes(
       path, params, [&ctx](double f) { ctx.SetProgress(0.6 * f); }, [&ctx] { return ctx.cancelled(); });
   if (!detected.ok()) {
@@ -173,6 +176,10 @@ Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) 
     return st;
   }
   const scenes::SceneList& list = *detected;
+  // Decoder throughput for /metrics: rate(frames) / rate(seconds) is fps.
+  Metrics::Global().Add("cutroom_decoded_frames_total", {{"stage", "scenes"}}, static_cast<double>(list.frames));
+  Metrics::Global().Add("cutroom_decode_seconds_total", {{"stage", "scenes"}},
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - detect_start).count());
   ctx.Log("info",
           std::to_string(list.scenes.size()) + " scene(s), " + std::to_string(list.transitions.size()) +
               " transition(s) with the " + list.detector + " detector",
