@@ -113,6 +113,14 @@ uint64_t SourceMedia::bytes_fetched() const {
   return state_->bytes;
 }
 
+Status RunWithSource(jobs::JobContext& ctx, const std::function<Status(std::optional<SourceMedia>&)>& body) {
+  std::optional<SourceMedia> source;
+  Status st = body(source);
+  if (!source) return st;
+  LogRemoteReads(ctx, *source);
+  return source->Explain(st);
+}
+
 void LogRemoteReads(jobs::JobContext& ctx, const SourceMedia& source) {
   if (!source.remote()) return;
   uint64_t bytes = source.bytes_fetched();

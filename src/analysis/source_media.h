@@ -10,7 +10,9 @@
 // are one per decoder.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/config.h"
@@ -42,6 +44,11 @@ class SourceMedia {
   std::shared_ptr<RemoteState> state_;
   std::shared_ptr<media::ScopedRemoteInput> remote_;
 };
+
+// Runs a stage body that opens its media into `source` (SourceMedia::Open),
+// then logs what remote reads cost and puts back the reason of a remote
+// failure (Explain).
+Status RunWithSource(jobs::JobContext& ctx, const std::function<Status(std::optional<SourceMedia>&)>& body);
 
 // Logs (info) what reading a remote source cost, requests and bytes;
 // nothing for a local file.

@@ -224,16 +224,11 @@ Result<FramesParams> ParseFramesParams(const nlohmann::json& params) {
 
 Status ValidateFramesParams(const nlohmann::json& params) { return ParseFramesParams(params).status(); }
 
-// The stage on a source it opens itself; the wrapper below reports what
-// reading a URL reference cost and why a remote read failed.
+// The stage on the source it opens (see RunWithSource).
 Status RunFramesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source);
 
 Status RunFrames(jobs::JobContext& ctx) {
-  std::optional<SourceMedia> source;
-  Status st = RunFramesWith(ctx, source);
-  if (!source) return st;
-  LogRemoteReads(ctx, *source);
-  return source->Explain(st);
+  return RunWithSource(ctx, [&ctx](std::optional<SourceMedia>& source) { return RunFramesWith(ctx, source); });
 }
 
 Status RunFramesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) {

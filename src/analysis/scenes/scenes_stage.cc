@@ -133,16 +133,11 @@ Descriptions DescribeScenes(jobs::JobContext& ctx, const ai::ChatClient& client,
 
 }  // namespace
 
-// The stage on a source it opens itself; the wrapper below reports what
-// reading a URL reference cost and why a remote read failed.
+// The stage on the source it opens (see RunWithSource).
 Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source);
 
 Status RunScenes(jobs::JobContext& ctx) {
-  std::optional<SourceMedia> source;
-  Status st = RunScenesWith(ctx, source);
-  if (!source) return st;
-  LogRemoteReads(ctx, *source);
-  return source->Explain(st);
+  return RunWithSource(ctx, [&ctx](std::optional<SourceMedia>& source) { return RunScenesWith(ctx, source); });
 }
 
 Status RunScenesWith(jobs::JobContext& ctx, std::optional<SourceMedia>& source) {
