@@ -34,9 +34,23 @@ constexpr int kFaceAnalysisWidth = 1920;
 struct AspectInfo {
   const char* name;
   int num, den;      // width : height
-  int std_w, std_h;  // the standard output size
+  int hd_w, hd_h;    // the platform size from sources of 1080p and up
+  int sd_w, sd_h;    // below
 };
-constexpr AspectInfo kAspects[] = {{"9:16", 9, 16, 720, 1280}, {"1:1", 1, 1, 720, 720}, {"16:9", 16, 9, 1280, 720}};
+constexpr AspectInfo kAspects[] = {{"9:16", 9, 16, 1080, 1920, 720, 1280},
+                                   {"1:1", 1, 1, 1080, 1080, 720, 720},
+                                   {"16:9", 16, 9, 1920, 1080, 1280, 720}};
+// A source whose shorter side has this many pixels is "1080p and up".
+constexpr int kHdShortSide = 1080;
+// The VBV cap at 1080x1920: what the platforms recommend uploading at
+// (YouTube: 8 Mb/s for 1080p30 SDR) with headroom, so that a busy scene
+// does not blow past what TikTok and Reels accept. Other sizes scale it by
+// their pixels to the power 0.75 (720x1280 gets about 5.4 Mb/s), since
+// bits needed grow slower than pixels; never under kMinMaxrateKbps.
+constexpr double kHdMaxrateKbps = 10000;
+constexpr double kHdPixels = 1080.0 * 1920.0;
+constexpr int kMinMaxrateKbps = 1000;
+constexpr int kDefaultCrf = 20;
 
 int Even(double v) { return std::max(2, static_cast<int>(std::floor(v / 2.0)) * 2); }
 
@@ -177,13 +191,24 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
   if (!has_video) notes.push_back("audio only: the clip is an audiogram (waveform) at the requested aspect");
   if (has_video && spec["crop"].is_null()) spec["reframe"] = "center";
 
-  // Output: given, or the aspect's standard size without enlarging.
+  // Output: given, the aspect's platform size (enlarged when the crop is
+  // smaller), or with size "native" the aspect's standard size never
+  // enlarged.
   nlohmann::json output = request.value("output", nlohmann::json::object());
   if (!output.is_object()) return Status::InvalidArgument("output must be an object");
   for (const auto& [key, value] : output.items()) {
-    if (key != "width" && key != "height" && key != "crf" && key != "fps" && key != "preset") {
-      return Status::InvalidArgument("unknown output field '" + key + "' (width, height, crf, fps, preset)");
+    if (key != "width" && key != "height" && key != "crf" && key != "fps" && key != "preset" && key != "size" &&
+        key != "maxrate_kbps") {
+      return Status::InvalidArgument("unknown output field '" + key +
+                                     "' (width, height, size, crf, maxrate_kbps, fps, preset)");
     }
+  }
+  std::string size_mode = "platform";
+  if (output.contains("size")) {
+    if (!output["size"].is_string() || (output["size"] != "platform" && output["size"] != "native")) {
+      return Status::InvalidArgument("output.size must be platform or native");
+    }
+    size_mode = output["size"].get<std::string>();
   }
   int out_w = 0, out_h = 0;
   if (output.contains("width") || output.contains("height")) {
@@ -197,8 +222,13 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
       return Status::InvalidArgument("output size must be even numbers from 16 to 4096, got " +
                                      std::to_string(out_w) + "x" + std::to_string(out_h));
     }
+  } else if (info && (size_mode == "platform" || !has_video)) {
+    // An audiogram has no pixels to enlarge: it takes the platform size too.
+    const bool hd = has_video && std::min(src.w, src.h) >= kHdShortSide;
+    out_w = hd ? info->hd_w : info->sd_w;
+    out_h = hd ? info->hd_h : info->sd_h;
   } else {
-    Size std_size = info ? Size{info->std_w, info->std_h} : frame;
+    Size std_size = info ? Size{info->sd_w, info->sd_h} : frame;
     if (!info) {
       double shrink = std::min(1.0, 1920.0 / std::max(1, std::max(frame.w, frame.h)));
       std_size = {Even(frame.w * shrink), Even(frame.h * shrink)};
@@ -207,7 +237,16 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
     out_w = std::max(kMinSide, Even(std_size.w * scale));
     out_h = std::max(kMinSide, Even(std_size.h * scale));
   }
-  int crf = 20;
+  int maxrate = std::max(kMinMaxrateKbps, static_cast<int>(std::lround(kHdMaxrateKbps * std::pow(
+                                                                      static_cast<double>(out_w) * out_h / kHdPixels, 0.75))));
+  if (output.contains("maxrate_kbps")) {
+    if (!output["maxrate_kbps"].is_number_integer() || output["maxrate_kbps"].get<int>() < 0 ||
+        output["maxrate_kbps"].get<int>() > 100000) {
+      return Status::InvalidArgument("output.maxrate_kbps must be an integer from 0 (no cap) to 100000");
+    }
+    maxrate = output["maxrate_kbps"].get<int>();
+  }
+  int crf = kDefaultCrf;
   if (output.contains("crf")) {
     if (!output["crf"].is_number_integer() || output["crf"].get<int>() < 0 || output["crf"].get<int>() > 51) {
       return Status::InvalidArgument("output.crf must be an integer from 0 to 51");
@@ -225,7 +264,8 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
   if (std::find(std::begin(kPresets), std::end(kPresets), preset) == std::end(kPresets)) {
     return Status::InvalidArgument("output.preset must be an x264 preset (ultrafast ... veryslow)");
   }
-  spec["output"] = {{"width", out_w}, {"height", out_h}, {"crf", crf}, {"fps", fps}, {"preset", preset}};
+  spec["output"] = {{"width", out_w}, {"height", out_h},    {"size", size_mode}, {"crf", crf},
+                    {"maxrate_kbps", maxrate}, {"fps", fps}, {"preset", preset}};
 
   // Captions: on unless false; the style is checked now.
   nlohmann::json captions = request.contains("captions") ? request["captions"] : nlohmann::json::object();
@@ -396,7 +436,10 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
   const auto& out = spec.at("output");
   rs.out_width = out.at("width").get<int>();
   rs.out_height = out.at("height").get<int>();
-  rs.crf = out.value("crf", 20);
+  rs.crf = out.value("crf", kDefaultCrf);
+  // Specs stored before the cap existed have none.
+  rs.maxrate_kbps = out.value("maxrate_kbps", 0);
+  rs.bufsize_kbps = 2 * rs.maxrate_kbps;
   rs.fps = out.value("fps", 0.0);
   rs.preset = out.value("preset", std::string("veryfast"));
   if (spec.contains("crop") && spec["crop"].is_object()) {

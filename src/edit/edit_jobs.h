@@ -10,14 +10,28 @@
 //    "aspect": "9:16" | "1:1" | "16:9" | "source",
 //    "reframe": "face" | "center",
 //    "captions": {style...} | false,         see edit/render/ass_captions.h
-//    "output": {"width", "height", "crf", "fps", "preset"},
+//    "output": {"width", "height", "size": "platform" | "native", "crf",
+//               "maxrate_kbps", "fps", "preset"},
 //    "crop": {"width", "height"} | null,     in source display pixels
 //    "title": {"text", "duration_s"} | null,  burned in from the start of the output
 //    "audio": {"normalize": bool, "target_lufs": -14},  EBU R128 (loudnorm)
 //    "notes": [...]}                          what was decided for the caller
-// Defaults: aspect 9:16, reframe face, captions on, CRF 20, preset
-// veryfast, the source frame rate, and the aspect's standard size (720x1280,
-// 720x720, 1280x720) shrunk so the crop is never enlarged.
+// Defaults: aspect 9:16, reframe face, captions on, preset veryfast, the
+// source frame rate, and the platform size for the aspect: 1080x1920,
+// 1080x1080, 1920x1080 from sources whose shorter side is 1080 px or more,
+// 720x1280, 720x720, 1280x720 below, enlarged (lanczos) when the crop is
+// smaller. output.size "native" keeps the older rule: the 720-class size
+// shrunk so the crop is never enlarged. Aspect "source" keeps the source
+// size (at most 1920 on the long side) either way.
+//
+// Rate: CRF 20 capped by a VBV maxrate of 10 Mb/s at 1080x1920 (scaled by
+// pixels^0.75: about 5.4 Mb/s at 720x1280), buffer twice that. Shorts,
+// Reels and TikTok re-encode every upload, so the file is a master for
+// their encoder: CRF 20 keeps it close to transparent (their re-encode
+// then adds one generation of loss, not two), and the cap keeps a busy or
+// noisy scene near what they recommend uploading (YouTube: 8 Mb/s for
+// 1080p30) and a 60 s clip under 80 MB, well inside their upload limits.
+// output.maxrate_kbps sets another cap (0: none).
 //
 // Thread-safety: functions are reentrant.
 #pragma once
