@@ -2,6 +2,7 @@
 
 #include "ai/videodb_client.h"
 #include "api/limits.h"
+#include "core/json_numbers.h"
 #include "ingest/ingest_service.h"
 
 namespace cutroom::api {
@@ -61,8 +62,9 @@ ApiError ApiErrorForBareStatus(int http_status) {
   return {http_status, "http_" + std::to_string(http_status), "The request failed with HTTP status " + std::to_string(http_status) + "."};
 }
 
-void WriteJson(httplib::Response& res, int http_status, const nlohmann::json& body) {
+void WriteJson(httplib::Response& res, int http_status, nlohmann::json body) {
   res.status = http_status;
+  TidyJsonNumbers(body);
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 

@@ -38,8 +38,9 @@ void WriteError(httplib::Response& res, const ApiError& error);
 // (malformed request lines, oversized bodies refused by the library).
 ApiError ApiErrorForBareStatus(int http_status);
 
-// Sets a JSON body with Content-Type application/json.
-void WriteJson(httplib::Response& res, int http_status, const nlohmann::json& body);
+// Sets a JSON body with Content-Type application/json, its numbers tidied
+// (times to the millisecond; core/json_numbers.h).
+void WriteJson(httplib::Response& res, int http_status, nlohmann::json body);
 
 // The current request's id (set by the server for the handling thread).
 const std::string& CurrentRequestId();

@@ -8,6 +8,7 @@
 #include "api/import_job.h"
 #include "api/paging.h"
 #include "api/server.h"
+#include "core/json_numbers.h"
 #include "db/tables.h"
 #include "analysis/stages.h"
 #include "jobs/pipeline.h"
@@ -31,7 +32,9 @@ uint64_t ContentLengthOf(const httplib::Request& req) {
 }
 
 std::string SseEvent(const jobs::JobEvent& e) {
-  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + e.data.dump() + "\n\n";
+  nlohmann::json data = e.data;
+  TidyJsonNumbers(data);
+  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data.dump() + "\n\n";
 }
 
 }  // namespace
