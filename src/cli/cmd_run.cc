@@ -13,6 +13,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/sample_video.h"
+#include "core/json_numbers.h"
 #include "core/subprocess.h"
 #include "db/rows.h"
 #include "ingest/ingest_service.h"
@@ -26,62 +28,14 @@
 namespace cutroom::cli {
 namespace {
 
-constexpr const char* kSampleSpeech =
-    "Welcome to cutroom. This sample is a short talk with five scenes. "
-    "Why do long videos hide their best moments? Because nobody has time to watch them twice. "
-    "Here is the secret: the best clips start with a question and end with an answer. "
-    "Cutroom listens to every word, watches every scene, and finds the moments worth sharing. "
-    "Then it cuts them into vertical clips with captions, ready for your audience. "
-    "Three things matter most. A strong hook, a clear point, and a clean ending. "
-    "That is all it takes to turn one long video into ten short ones.";
-
-// A face for the reframe to follow, from Debian's opencv-doc when present.
-constexpr const char* kSampleFace = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
-
-// Makes a short video with hard cuts between synthetic scenes and
-// synthetic speech, from ffmpeg's lavfi sources and flite:
-// nothing is downloaded.
-Result<std::string> MakeSampleVideo(const std::string& out_dir) {
+// Creates dir and its parents, and checks that files can be written there.
+Status MakeOutputDir(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return Status::IOError("cannot create " + out_dir + ": " + ec.message());
-  std::string wav = out_dir + "/sample-speech.wav";
-  std::string mp4 = out_dir + "/sample.mp4";
-  // flite's rms voice is speech pocketsphinx reads almost word for word
-  // (about 10% WER), so the sample's transcript, clips and captions read well.
-  CUTROOM_RETURN_IF_ERROR(RunProcess({"flite", "-voice", "rms", "-t", kSampleSpeech, "-o", wav})
-                              .WithContext("synthesising sample speech (flite; scripts/install-deps.sh installs it)"));
-  const std::string size = "640x360";
-  const std::string scene_s = "10";
-  std::vector<std::string> args = {"ffmpeg", "-y", "-hide_banner", "-loglevel", "error"};
-  std::vector<std::string> sources = {"testsrc2=size=" + size + ":rate=25", "smptehdbars=size=" + size + ":rate=25",
-                                      "mandelbrot=size=" + size + ":rate=25", "rgbtestsrc=size=" + size + ":rate=25"};
-  for (const auto& src : sources) {
-    for (const char* a : {"-t", scene_s.c_str(), "-f", "lavfi", "-i"}) args.push_back(a);
-    args.push_back(src);
-  }
-  bool face = std::filesystem::exists(kSampleFace, ec);
-  std::string fifth = "[4:v]";
-  if (face) {
-    for (const char* a : {"-loop", "1", "-framerate", "25", "-t", scene_s.c_str(), "-i", kSampleFace}) args.push_back(a);
-  } else {
-    for (const char* a : {"-t", scene_s.c_str(), "-f", "lavfi", "-i"}) args.push_back(a);
-    args.push_back("yuvtestsrc=size=" + size + ":rate=25");
-  }
-  args.insert(args.end(), {"-i", wav, "-filter_complex",
-                           fifth + "scale=640:360:force_original_aspect_ratio=increase,crop=640:360" +
-                               ",setsar=1,format=yuv420p[f];"
-                               "[0:v][1:v][2:v][f][3:v]concat=n=5:v=1:a=0[v];[5:a]aresample=48000,apad[a]",
-                           "-map", "[v]", "-map", "[a]", "-t", "50", "-c:v", "libx264", "-preset", "veryfast",
-                           "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart",
-                           mp4});
-  Status made = RunProcess(args).WithContext("encoding the sample video");
-  std::filesystem::remove(wav, ec);
-  if (!made.ok()) {
-    std::filesystem::remove(mp4, ec);
-    return made;
-  }
-  return mp4;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create the output directory " + dir + ": " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec)) return Status::InvalidArgument("--out " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) return Status::PermissionDenied("cannot write to the output directory " + dir);
+  return Status::Ok();
 }
 
 // A one-line progress display on a terminal; silent otherwise.
@@ -225,7 +179,7 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
     CUTROOM_ASSIGN_OR_RETURN(auto clip, repos.clip_candidates.Get(*top.Text(i, "clip_id")));
     Planned p{clip, "", "", ""};
     auto created = edit::CreateEditJob(*rt.db, rt.env, rt.ids.get(), *rt.queue, media.owner_id,
-                                       {{"clip_id", clip.clip_id}, {"aspect", aspect}, {"reframe", "face"}});
+                                       {{"clip_id", clip.clip_id}, {"aspect", aspect}});
     if (created.ok()) {
       p.edit_job_id = created->edit.edit_job_id;
       p.job_id = created->job.job_id;
@@ -317,8 +271,7 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
     for (const auto& seg : t->transcript.segments) words += seg.words.size();
     report["transcript"] = {{"engine", t->row.engine}, {"segments", t->transcript.segments.size()}, {"words", words}};
   }
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
+  TidyJsonNumbers(report);
   CUTROOM_RETURN_IF_ERROR(rt.env->WriteFileAtomic(out_dir + "/report.json", report.dump(2) + "\n"));
   std::printf("\nreport: %s/report.json\n", out_dir.c_str());
   return failed + static_cast<int>(std::count_if(renders.begin(), renders.end(),
@@ -346,6 +299,8 @@ void AddRunCommand(CLI::App& app, CommandTable& table) {
       ->capture_default_str();
   table.Add(sub, [input, sample, out_dir, clip_count, aspect](Runtime& rt) {
     if (*sample == !input->empty()) return ReportError(Status::InvalidArgument("give either INPUT or --sample"));
+    // The output directory first: a typo found after minutes of work wastes them.
+    if (Status made = MakeOutputDir(*out_dir); !made.ok()) return ReportError(made);
     std::string path = *input;
     if (*sample) {
       std::cerr << "making a sample video in " << *out_dir << " ...\n";

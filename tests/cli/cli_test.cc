@@ -10,11 +10,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "cli/sample_video.h"
 #include "core/subprocess.h"
 #include "support/test_support.h"
 
@@ -166,36 +171,82 @@ TEST(Migrate, IsIdempotentAndReportsTheVersion) {
   EXPECT_NE(second.find("up to date"), std::string::npos) << second;
 }
 
+// Lower-case words, punctuation dropped ("Friday." -> "friday").
+std::vector<std::string> Words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      words.push_back(w);
+      w.clear();
+    }
+  }
+  return words;
+}
+
+// Whether a JSON number is a whole number of milliseconds.
+bool IsMilliseconds(const nlohmann::json& v) {
+  double ms = v.get<double>() * 1000;
+  return std::abs(ms - std::round(ms)) < 1e-6;
+}
+
 // The main job end to end: sample made, indexed, clips proposed and the
-// best rendered as vertical clips with a report.
+// best rendered as vertical clips with a report, into an output directory
+// that did not exist.
 TEST(Run, SampleBecomesRenderedClipsWithAReport) {
   TempDir dir;
   std::string out;
-  Status st = Cutroom({"run", "--sample", "--data-dir", dir.File("data"), "--out", dir.File("out")}, &out);
-  ASSERT_OK(st);
+  Status st = Cutroom({"run", "--sample", "--data-dir", dir.File("data"), "--out", dir.File("out/first/run")}, &out);
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << out;
   EXPECT_NE(out.find("vid_"), std::string::npos) << out;
   EXPECT_NE(out.find("video (video/mp4, mp4)"), std::string::npos) << out;
-  EXPECT_NE(out.find("640x360"), std::string::npos) << out;
+  EXPECT_NE(out.find("1280x720"), std::string::npos) << out;
   EXPECT_NE(out.find("status       ready"), std::string::npos) << out;
   EXPECT_NE(out.find("keyframe"), std::string::npos) << out;
   EXPECT_NE(out.find("transcript"), std::string::npos) << out;
   EXPECT_NE(out.find("#   range"), std::string::npos) << out;
-  auto report = nlohmann::json::parse(ReadFile(dir.File("out/report.json")));
+  auto report = nlohmann::json::parse(ReadFile(dir.File("out/first/run/report.json")));
   for (const auto& s : report["stages"]) EXPECT_EQ(s["status"], "succeeded") << s.dump();
   ASSERT_TRUE(report.contains("retention")) << report.dump(2);
   EXPECT_GT(report["retention"]["summary"]["at_end"].get<double>(), 0);
-  EXPECT_GE(report["scenes"].get<int>(), 4);
+  EXPECT_GE(report["scenes"].get<int>(), 5);  // six scenes; a slide-to-slide cut may look alike
   ASSERT_FALSE(report["clips"].empty()) << report.dump(2);
+  std::set<std::string> script;
+  for (const auto& paragraph : cutroom::cli::SampleScript()) {
+    for (const auto& w : Words(paragraph)) script.insert(w);
+  }
   for (const auto& c : report["clips"]) {
     ASSERT_TRUE(c.contains("output")) << c.dump();
     std::string file = c["output"];
     EXPECT_TRUE(std::filesystem::exists(file)) << file;
     EXPECT_NE(out.find(file), std::string::npos) << out;
-    // 9:16 from a 360 px tall source, not enlarged.
-    EXPECT_EQ(c["height"], 360);
-    EXPECT_EQ(c["width"], 202);
+    // 9:16 at the platform size for a 720p source.
+    EXPECT_EQ(c["width"], 720);
+    EXPECT_EQ(c["height"], 1280);
     EXPECT_NEAR(c["duration_s"].get<double>(), c["end_s"].get<double>() - c["start_s"].get<double>(), 0.1);
+    EXPECT_TRUE(IsMilliseconds(c["start_s"]) && IsMilliseconds(c["end_s"]) && IsMilliseconds(c["duration_s"]))
+        << c.dump();
+    // The title is a sentence of the script as recognised: pocketsphinx
+    // reads flite's voice at about 10% WER, so allow one word in five off.
+    auto title = Words(c["title"].get<std::string>());
+    ASSERT_GE(title.size(), 3u) << c["title"];
+    size_t known = std::count_if(title.begin(), title.end(), [&](const std::string& w) { return script.count(w); });
+    EXPECT_GE(known * 5, title.size() * 4) << c["title"];
   }
+}
+
+TEST(Run, RefusesAnOutputDirectoryItCannotWriteBeforeDoingAnyWork) {
+  TempDir dir;
+  cutroom::testing::WriteFile(dir.File("taken"), "a file, not a directory");
+  std::string out;
+  Status st = Cutroom({"run", cutroom::testing::TestMedia("small.mp4"), "--data-dir", dir.File("data"), "--out",
+                       dir.File("taken/sub")},
+                      &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(out.find("cannot create the output directory"), std::string::npos) << out;
+  EXPECT_EQ(out.find("vid_"), std::string::npos) << "nothing was ingested: " << out;
 }
 
 TEST(Process, RunsTheAvailableStagesAndShowsJobsAndLogs) {
