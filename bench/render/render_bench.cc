@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
   app.add_option("--crop", crop, "crop WxH in display pixels (default: whole frame)");
   app.add_option("--crop-key", keys, "T:X:Y crop corner at output time T; repeat (default: centred)");
   app.add_option("--size", out_size, "output WxH (default: the crop size)");
+  std::vector<std::string> layouts;
+  app.add_option("--layout", layouts, "T:crop|fit layout from output time T; repeat (default: crop throughout)");
+  app.add_option("--maxrate", spec.maxrate_kbps, "x264 VBV maxrate in kbit/s (bufsize twice that; 0: none)")
+      ->check(CLI::Range(0, 100000));
   app.add_option("--ass", spec.ass_path, "ASS captions in output time");
   app.add_option("--crf", spec.crf, "x264 CRF")->check(CLI::Range(0, 51));
   app.add_option("--preset", spec.preset, "x264 preset");
@@ -97,6 +101,19 @@ int main(int argc, char** argv) {
     }
     spec.crop_path.push_back(key);
   }
+
+  for (const auto& l : layouts) {
+    edit::LayoutSegment seg;
+    char mode[8] = {};
+    if (std::sscanf(l.c_str(), "%lf:%7s", &seg.start_s, mode) != 2 ||
+        (std::string(mode) != "crop" && std::string(mode) != "fit")) {
+      std::fprintf(stderr, "render_bench: --layout wants T:crop or T:fit\n");
+      return 2;
+    }
+    seg.mode = std::string(mode) == "fit" ? edit::LayoutMode::kFit : edit::LayoutMode::kCrop;
+    spec.layout.push_back(seg);
+  }
+  spec.bufsize_kbps = 2 * spec.maxrate_kbps;
 
   if (!truth_path.empty()) {
     if (spec.ass_path.empty() || spec.out_width == 0) {

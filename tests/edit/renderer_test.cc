@@ -56,6 +56,10 @@ class RenderTest : public ::testing::Test {
     Make("gray.mp4", {"-f", "lavfi", "-i", "color=c=gray:s=320x180:r=25:d=3", "-f", "lavfi", "-i",
                       "sine=frequency=300:sample_rate=48000:d=3", "-c:v", "libx264", "-preset", "veryfast",
                       "-pix_fmt", "yuv420p", "-c:a", "aac"});
+    // Vertical black and white stripes 8 px wide: sharp everywhere, a flat
+    // gray once blurred.
+    Make("stripes.mp4", {"-f", "lavfi", "-i", "color=c=white:s=320x180:r=25:d=2,drawgrid=w=16:h=180:t=8:c=black",
+                         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
     Make("quadrants.mp4", {"-f", "lavfi", "-i", quadrants, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt",
                            "yuv420p"});
     // A quiet tone (about -35 LUFS) swelling slowly, and the same with a
@@ -746,6 +750,12 @@ TEST_F(RenderTest, RejectsBadSpecsBeforeWritingAnything) {
       {"target too low", [](RenderSpec& s) { s.normalize_audio = true, s.target_lufs = -80; }, "loudness"},
       {"target too high", [](RenderSpec& s) { s.target_lufs = -4; }, "loudness"},
       {"target not finite", [](RenderSpec& s) { s.target_lufs = NAN; }, "loudness"},
+      {"maxrate alone", [](RenderSpec& s) { s.maxrate_kbps = 1000; }, "bufsize"},
+      {"maxrate too high", [](RenderSpec& s) { s.maxrate_kbps = s.bufsize_kbps = 300000; }, "maxrate"},
+      {"layout unsorted",
+       [](RenderSpec& s) { s.layout = {{0.5, LayoutMode::kFit}, {0.5, LayoutMode::kCrop}}; },
+       "increasing time"},
+      {"layout not finite", [](RenderSpec& s) { s.layout = {{NAN, LayoutMode::kFit}}; }, "finite"},
   };
   for (const Case& c : cases) {
     RenderSpec spec = Spec(TestMedia("small.mp4"), {{0, 1}});
@@ -759,6 +769,9 @@ TEST_F(RenderTest, RejectsBadSpecsBeforeWritingAnything) {
   audio_crop.crop_width = 100;
   audio_crop.crop_height = 100;
   EXPECT_TRUE(Render(audio_crop, Out("bad.mp4")).status().IsInvalidArgument());
+  RenderSpec audio_fit = Spec(TestMedia("tone.wav"), {{0, 1}});
+  audio_fit.layout = {{0, LayoutMode::kFit}};
+  EXPECT_TRUE(Render(audio_fit, Out("bad.mp4")).status().IsInvalidArgument());
   EXPECT_TRUE(Render(Spec(TestMedia("still.png"), {{0, 1}}), Out("bad.mp4")).status().IsInvalidArgument());
   EXPECT_EQ(FilesInOut(), 0u);
 }
@@ -830,6 +843,96 @@ TEST_F(RenderTest, CaptionsTheSpeechVideoFromItsTruth) {
   auto audio = media::ReadAudio16kMono(Out("talk.mp4"));
   ASSERT_OK(audio.status());
   EXPECT_NEAR(static_cast<double>(audio->size()) / 16000, 4.4, 0.03);
+}
+
+// Standard deviation of the first channel over a rectangle.
+double Spread(const media::VideoFrame& f, int x0, int y0, int x1, int y1) {
+  const int ch = media::ChannelsOf(f.format);
+  double sum = 0, sq = 0, n = 0;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x, ++n) {
+      const double v = f.pixels[(static_cast<size_t>(y) * f.width + x) * ch];
+      sum += v;
+      sq += v * v;
+    }
+  }
+  return std::sqrt(std::max(0.0, sq / n - (sum / n) * (sum / n)));
+}
+
+// A fit frame of bands.mp4 in 192x320: the whole 16:9 picture is the
+// 192x108 band across the middle (rows 106..214), so its green left band
+// shows at the left edge; a crop of the middle shows only blue there.
+bool ShowsTheWholeBandsPicture(const media::VideoFrame& f) {
+  const auto left = Mean(f, 2, 140, 40, 180);
+  return left[1] > 150 && left[2] < 100;
+}
+
+TEST_F(RenderTest, FitShowsTheWholePictureOverABlurredDarkenedCopy) {
+  RenderSpec spec = Spec(Source("bands.mp4"), {{0.0, 2.0}});
+  spec.crop_width = 100;  // ignored while the layout is fit
+  spec.crop_height = 180;
+  spec.out_width = 192;
+  spec.out_height = 320;
+  spec.layout = {{0, LayoutMode::kFit}};
+  auto result = Render(spec, Out("fit.mp4"));
+  ASSERT_OK(result.status());
+  EXPECT_EQ(result->width, 192);
+  EXPECT_EQ(result->height, 320);
+  EXPECT_NEAR(result->duration_s, 2.0, 1e-3);
+  const auto frames = DecodeAll(Out("fit.mp4"), media::PixelFormat::kRgb24);
+  ASSERT_EQ(frames.size(), 50u);
+  const auto& f = frames[10];
+  // Green, blue and red bands left to right across the middle: nothing cut.
+  EXPECT_TRUE(ShowsTheWholeBandsPicture(f));
+  const auto blue = Mean(f, 80, 140, 110, 180), red = Mean(f, 160, 140, 190, 180);
+  EXPECT_GT(blue[2], 150);
+  EXPECT_GT(red[0], 150);
+  EXPECT_LT(red[1], 100);
+  // Above and below: the blue middle of the picture, enlarged, darker than
+  // the picture itself but not black.
+  for (int y0 : {10, 250}) {
+    const auto fill = Mean(f, 20, y0, 172, y0 + 50);
+    EXPECT_GT(fill[2], 40) << "row " << y0;
+    EXPECT_LT(fill[2], blue[2] * 0.85) << "row " << y0;
+    EXPECT_LT(fill[0], 60) << "row " << y0;
+  }
+
+  // On stripes: sharp in the middle, a flat blur above and below.
+  spec.source_path = Source("stripes.mp4");
+  ASSERT_OK(Render(spec, Out("fit-stripes.mp4")).status());
+  const auto striped = DecodeAll(Out("fit-stripes.mp4"), media::PixelFormat::kGray8);
+  ASSERT_FALSE(striped.empty());
+  const auto& s = striped[5];
+  EXPECT_GT(Spread(s, 10, 130, 182, 190), 60);  // the picture: black and white
+  EXPECT_LT(Spread(s, 10, 10, 182, 90), 10);     // the fill: gray
+  const double fill = Mean(s, 10, 10, 182, 90)[0], picture = Mean(s, 10, 130, 182, 190)[0];
+  EXPECT_GT(fill, 30);
+  EXPECT_LT(fill, picture * 0.8);
+}
+
+// Crop for the first second, fit from 1.0 s: the first frame at or after
+// 1.0 s is the first fit one, and timestamps run on as in one layout.
+TEST_F(RenderTest, SwitchesLayoutOnTheFirstFrameOfItsSegment) {
+  for (double fps : {0.0, 10.0}) {
+    SCOPED_TRACE("fps " + std::to_string(fps));
+    RenderSpec spec = Spec(Source("bands.mp4"), {{0.48, 2.48}});  // on frames of the source
+    spec.crop_width = 100;
+    spec.crop_height = 180;
+    spec.out_width = 192;
+    spec.out_height = 320;
+    spec.fps = fps;
+    spec.layout = {{0, LayoutMode::kCrop}, {0.6, LayoutMode::kCrop}, {1.0, LayoutMode::kFit}};
+    auto result = Render(spec, Out("switch.mp4"));
+    ASSERT_OK(result.status());
+    EXPECT_NEAR(result->duration_s, 2.0, 1e-3);
+    const auto frames = DecodeAll(Out("switch.mp4"), media::PixelFormat::kRgb24);
+    const double step = fps > 0 ? 1 / fps : kFrame;
+    ASSERT_EQ(frames.size(), static_cast<size_t>(std::lround(2.0 / step)));
+    for (size_t i = 0; i < frames.size(); ++i) {
+      EXPECT_NEAR(frames[i].pts_s, static_cast<double>(i) * step, 1e-3);
+      EXPECT_EQ(ShowsTheWholeBandsPicture(frames[i]), frames[i].pts_s >= 1.0 - 1e-6) << "frame at " << frames[i].pts_s;
+    }
+  }
 }
 
 }  // namespace

@@ -115,6 +115,14 @@ constexpr int kMaxConsecutiveDecodeErrors = 48;
 // few enough that memory stays small at 4096x4096.
 constexpr size_t kEncodeQueueFrames = 8;
 constexpr double kLetterboxTolerance = 0.01;
+// The fit layout's background: blurred at this fraction of the output's
+// size, with a box radius of this share of its shorter side, three times
+// (close to a Gaussian), and its colours brought to this share of their
+// strength (so the foreground stands out).
+constexpr int kFitBackgroundDivisor = 4;
+constexpr double kFitBlurShare = 0.125;
+constexpr int kFitBlurPasses = 3;
+constexpr double kFitBackgroundLevel = 0.55;
 constexpr int kAudiogramWidth = 1280, kAudiogramHeight = 720;
 constexpr double kAudiogramFps = 25;
 constexpr const char* kAudiogramColor = "0x5FD3FF";
@@ -175,6 +183,17 @@ Status ValidateSpec(const RenderSpec& spec) {
     if (i > 0 && spec.crop_path[i].t_s < spec.crop_path[i - 1].t_s) {
       return Status::InvalidArgument("render: crop keys must be in time order (key " + std::to_string(i + 1) +
                                      " at " + Num(spec.crop_path[i].t_s) + " s comes before the one before it)");
+    }
+  }
+  for (size_t i = 0; i < spec.layout.size(); ++i) {
+    const double t = spec.layout[i].start_s;
+    if (!std::isfinite(t) || t < 0) {
+      return Status::InvalidArgument("render: layout segment " + std::to_string(i + 1) + " starts at " + Num(t) +
+                                     " s; starts must be finite and >= 0");
+    }
+    if (i > 0 && t <= spec.layout[i - 1].start_s) {
+      return Status::InvalidArgument("render: layout segments must start in increasing time (segment " +
+                                     std::to_string(i + 1) + " at " + Num(t) + " s)");
     }
   }
   if (spec.crf < 0 || spec.crf > 51) {
@@ -381,7 +400,11 @@ class Renderer {
   int64_t VideoTick(const AVFrame* f) const;
   Result<Take> TakeVideo(const FramePtr& f, size_t k);
   Status EmitVideo(const AVFrame* f, int64_t out_tick);
-  Status BuildPictureGraph(const AVFrame* f);
+  Status BuildPictureGraph(const AVFrame* f, LayoutMode mode);
+  Status BuildFitGraph(AVFilterGraph* g, std::vector<AVFilterContext*>& chain);
+  Status AddRotation(AVFilterGraph* g, std::vector<AVFilterContext*>& chain);
+  size_t LayoutAt(int64_t out_tick) const;
+  Status SwitchLayout(size_t segment);
   Status BuildAudiogramGraph();
   Status FinishPictureGraph(std::vector<AVFilterContext*>& chain, const std::string& what);
   Status DrainGraph();
@@ -470,6 +493,12 @@ class Renderer {
   AVFilterContext* sink_ = nullptr;
   int graph_w_ = 0, graph_h_ = 0, graph_format_ = -1;  // the decoded frames the graph takes
   int graph_crop_w_ = 0, graph_crop_h_ = 0;             // the crop on them
+  // The layout: segments of one mode each (neighbours of the same mode
+  // merged), their starts in timeline ticks; the graph serves one segment.
+  std::vector<LayoutMode> layout_mode_;
+  std::vector<int64_t> layout_tick_;
+  size_t graph_segment_ = 0;
+  LayoutMode graph_mode_ = LayoutMode::kCrop;
   std::mutex mux_mu_;  // the muxer takes audio packets here and video packets on the encoder thread
 
   // Video encoding runs on a thread of its own, fed filtered frames
@@ -666,6 +695,9 @@ Status Renderer::ValidateAgainstSource() {
   }
   if (audiogram_) {
     if (spec_.crop_width != 0) return Status::InvalidArgument("render: the source has no video to crop");
+    for (const LayoutSegment& seg : spec_.layout) {
+      if (seg.mode == LayoutMode::kFit) return Status::InvalidArgument("render: the source has no video to fit");
+    }
     out_w_ = spec_.out_width != 0 ? spec_.out_width : kAudiogramWidth;
     out_h_ = spec_.out_height != 0 ? spec_.out_height : kAudiogramHeight;
     return Status::Ok();
@@ -726,6 +758,35 @@ void Renderer::PlanTimeline() {
   }
   total_ticks_ = out;
   range_out_.push_back(out);
+  layout_mode_.clear();
+  layout_tick_.clear();
+  for (const LayoutSegment& seg : spec_.layout) {
+    if (!layout_mode_.empty() && layout_mode_.back() == seg.mode) continue;
+    layout_mode_.push_back(seg.mode);
+    layout_tick_.push_back(layout_tick_.empty() ? INT64_MIN : std::llround(seg.start_s / av_q2d(tl_)));
+  }
+  if (layout_mode_.empty()) {
+    layout_mode_.push_back(LayoutMode::kCrop);
+    layout_tick_.push_back(INT64_MIN);
+  }
+}
+
+// The segment (of layout_mode_) an output tick falls in.
+size_t Renderer::LayoutAt(int64_t out_tick) const {
+  auto it = std::upper_bound(layout_tick_.begin(), layout_tick_.end(), out_tick);
+  return static_cast<size_t>(std::max<std::ptrdiff_t>(0, std::distance(layout_tick_.begin(), it) - 1));
+}
+
+// Ends the running graph where `segment` starts: everything it holds (with
+// an fps filter, frames up to that time) goes to the encoder, and the next
+// frame builds the segment's graph.
+Status Renderer::SwitchLayout(size_t segment) {
+  int rc = av_buffersrc_close(src_, layout_tick_[segment], AV_BUFFERSRC_FLAG_PUSH);
+  if (rc < 0) return AvError(rc, "end the video filters of a layout");
+  CUTROOM_RETURN_IF_ERROR(DrainGraph());
+  graph_.reset();
+  src_ = sink_ = nullptr;
+  return Status::Ok();
 }
 
 // --- output --------------------------------------------------------------------------
@@ -1148,14 +1209,20 @@ Status Renderer::EmitVideo(const AVFrame* src, int64_t out_tick) {
   CUTROOM_RETURN_IF_ERROR(CheckCancelled());
   emitted_in_range_ = true;
   if (out_tick <= last_out_tick_) return Status::Ok();  // out of order or repeated: dropped
-  if (!graph_) CUTROOM_RETURN_IF_ERROR(BuildPictureGraph(src));
+  const size_t segment = LayoutAt(out_tick);
+  if (graph_ && segment != graph_segment_) CUTROOM_RETURN_IF_ERROR(SwitchLayout(segment));
+  if (!graph_) {
+    graph_segment_ = segment;
+    graph_mode_ = layout_mode_[segment];
+    CUTROOM_RETURN_IF_ERROR(BuildPictureGraph(src, graph_mode_));
+  }
   if (src->width != graph_w_ || src->height != graph_h_ || src->format != graph_format_) {
     return Status::NotSupported("render: the video of " + spec_.source_path + " changes from " +
                                 Size(graph_w_, graph_h_) + " to " + Size(src->width, src->height) + " mid-stream");
   }
   FramePtr f(av_frame_clone(src));
   if (!f) return Status::ResourceExhausted("out of memory");
-  if (geo_.cropped) {
+  if (geo_.cropped && graph_mode_ == LayoutMode::kCrop) {
     // Corner in display pixels at this output time, then on the coded picture.
     const double t = static_cast<double>(out_tick) * av_q2d(tl_);
     double x = (geo_.display_w - geo_.crop_w) / 2.0, y = (geo_.display_h - geo_.crop_h) / 2.0;
@@ -1199,7 +1266,7 @@ Status Renderer::EmitVideo(const AVFrame* src, int64_t out_tick) {
   return Status::Ok();
 }
 
-Status Renderer::BuildPictureGraph(const AVFrame* f) {
+Status Renderer::BuildPictureGraph(const AVFrame* f, LayoutMode mode) {
   const auto format = static_cast<AVPixelFormat>(f->format);
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
   if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM))) {
@@ -1212,7 +1279,7 @@ Status Renderer::BuildPictureGraph(const AVFrame* f) {
   graph_format_ = f->format;
   // The crop's size on the coded picture: before rotation, in coded pixels,
   // on the chroma grid so that the corner can be too.
-  if (geo_.cropped) {
+  if (geo_.cropped && mode == LayoutMode::kCrop) {
     const int pw = geo_.quarter() ? geo_.crop_h : geo_.crop_w;
     const int ph = geo_.quarter() ? geo_.crop_w : geo_.crop_h;
     graph_crop_w_ = std::clamp(RoundDownTo(static_cast<int>(std::lround(pw / geo_.sar)), align_x_), align_x_, f->width);
@@ -1251,6 +1318,10 @@ Status Renderer::BuildPictureGraph(const AVFrame* f) {
                              AddFilter(g, "fps", "fps=" + std::to_string(rate.num) + "/" + std::to_string(rate.den)));
     chain.push_back(fps);
   }
+  if (mode == LayoutMode::kFit) {
+    CUTROOM_RETURN_IF_ERROR(BuildFitGraph(g, chain));
+    return FinishPictureGraph(chain, "fit layout");
+  }
   // Bicubic, as ffmpeg's scale filter, when shrinking: swscale widens the
   // kernel so large reductions do not alias. Lanczos when enlarging (a 9:16
   // crop of a 1080p source is 608 px wide, the output 1080): its wider
@@ -1260,6 +1331,22 @@ Status Renderer::BuildPictureGraph(const AVFrame* f) {
                            AddFilter(g, "scale", "w=" + std::to_string(scale_w) + ":h=" + std::to_string(scale_h) +
                                                      ":flags=" + flags + ":out_range=tv"));
   chain.push_back(scale);
+  CUTROOM_RETURN_IF_ERROR(AddRotation(g, chain));
+  if (fit_w != out_w_ || fit_h != out_h_) {
+    const int x = EvenDown((out_w_ - fit_w) / 2), y = EvenDown((out_h_ - fit_h) / 2);
+    CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * pad,
+                             AddFilter(g, "pad", "w=" + std::to_string(out_w_) + ":h=" + std::to_string(out_h_) +
+                                                     ":x=" + std::to_string(x) + ":y=" + std::to_string(y) +
+                                                     ":color=black"));
+    chain.push_back(pad);
+  }
+  return FinishPictureGraph(chain, "video");
+}
+
+// Appends (unlinked) what turns the chain's pictures upright: after they
+// are scaled, so that fewer pixels are rotated. Nothing when the source
+// needs no rotation.
+Status Renderer::AddRotation(AVFilterGraph* g, std::vector<AVFilterContext*>& chain) {
   if (geo_.rotation == 90 || geo_.rotation == 270) {
     CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * t,
                              AddFilter(g, "transpose", geo_.rotation == 90 ? "dir=clock" : "dir=cclock"));
@@ -1270,15 +1357,97 @@ Status Renderer::BuildPictureGraph(const AVFrame* f) {
     chain.push_back(h);
     chain.push_back(v);
   }
-  if (fit_w != out_w_ || fit_h != out_h_) {
-    const int x = EvenDown((out_w_ - fit_w) / 2), y = EvenDown((out_h_ - fit_h) / 2);
-    CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * pad,
-                             AddFilter(g, "pad", "w=" + std::to_string(out_w_) + ":h=" + std::to_string(out_h_) +
-                                                     ":x=" + std::to_string(x) + ":y=" + std::to_string(y) +
-                                                     ":color=black"));
-    chain.push_back(pad);
+  return Status::Ok();
+}
+
+// The fit layout after `chain` (buffer, [fps]): the whole picture fitted
+// inside the output, centred, over a blurred and darkened copy of itself
+// that covers the output. Leaves the overlay as the chain's one element,
+// for FinishPictureGraph to go on from.
+Status Renderer::BuildFitGraph(AVFilterGraph* g, std::vector<AVFilterContext*>& chain) {
+  const double src_aspect = static_cast<double>(geo_.display_w) / geo_.display_h;
+  const double out_aspect = static_cast<double>(out_w_) / out_h_;
+  int fg_w = out_w_, fg_h = out_h_;
+  if (src_aspect > out_aspect) {
+    fg_h = std::clamp(EvenDown(static_cast<int>(std::lround(out_w_ / src_aspect))), 2, out_h_);
+  } else {
+    fg_w = std::clamp(EvenDown(static_cast<int>(std::lround(out_h_ * src_aspect))), 2, out_w_);
   }
-  return FinishPictureGraph(chain, "video");
+  const int bg_w = std::max(kMinOutputSide, EvenDown(out_w_ / kFitBackgroundDivisor));
+  const int bg_h = std::max(kMinOutputSide, EvenDown(out_h_ / kFitBackgroundDivisor));
+  int cover_w = bg_w, cover_h = bg_h;  // the picture's shape, just covering the background
+  if (src_aspect > static_cast<double>(bg_w) / bg_h) {
+    cover_w = std::max(bg_w, EvenDown(static_cast<int>(std::ceil(bg_h * src_aspect))) + 2);
+  } else {
+    cover_h = std::max(bg_h, EvenDown(static_cast<int>(std::ceil(bg_w / src_aspect))) + 2);
+  }
+  // Scaling happens before rotation, in the coded picture's orientation.
+  auto coded = [&](int w, int h) { return geo_.quarter() ? Size(h, w) : Size(w, h); };
+  auto wh = [](const std::string& size) {
+    const size_t x = size.find('x');
+    return "w=" + size.substr(0, x) + ":h=" + size.substr(x + 1);
+  };
+
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * split, AddFilter(g, "split", "outputs=2"));
+  chain.push_back(split);
+  CUTROOM_RETURN_IF_ERROR(LinkChain(chain));
+  int rc = 0;
+  if (rc < 0) return AvError(rc, "link filters");
+
+  // Foreground: lanczos, whether it shrinks (a 1080p slide into 1080 px of
+  // width) or enlarges (a 480p one): text stays as sharp as it can.
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * fg_scale,
+                           AddFilter(g, "scale", wh(coded(fg_w, fg_h)) + ":flags=lanczos:out_range=tv"));
+  rc = avfilter_link(split, 0, fg_scale, 0);
+  if (rc < 0) return AvError(rc, "link filters");
+  std::vector<AVFilterContext*> fg_chain = {fg_scale};
+  CUTROOM_RETURN_IF_ERROR(AddRotation(g, fg_chain));
+  // Opaque: without this, overlay asks for an alpha plane and blends it.
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * fg, AddFilter(g, "format", "pix_fmts=yuv420p"));
+  fg_chain.push_back(fg);
+  CUTROOM_RETURN_IF_ERROR(LinkChain(fg_chain));
+
+  // Background: small, blurred, dark, then enlarged.
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * bg_scale,
+                           AddFilter(g, "scale", wh(coded(cover_w, cover_h)) + ":flags=fast_bilinear:out_range=tv"));
+  rc = avfilter_link(split, 1, bg_scale, 0);
+  if (rc < 0) return AvError(rc, "link filters");
+  std::vector<AVFilterContext*> bg_chain = {bg_scale};
+  CUTROOM_RETURN_IF_ERROR(AddRotation(g, bg_chain));
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * bg_crop, AddFilter(g, "crop", wh(Size(bg_w, bg_h))));
+  const int radius = std::max(1, static_cast<int>(std::min(bg_w, bg_h) * kFitBlurShare));
+  // The chroma planes are half the size (4:2:0 or smaller), and boxblur
+  // refuses a radius over half a plane's side.
+  const int chroma_radius = std::max(1, std::min(radius / 2, std::min(bg_w, bg_h) / 4 - 1));
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * blur,
+                           AddFilter(g, "boxblur", "luma_radius=" + std::to_string(radius) + ":luma_power=" +
+                                                       std::to_string(kFitBlurPasses) + ":chroma_radius=" +
+                                                       std::to_string(chroma_radius) + ":chroma_power=" +
+                                                       std::to_string(kFitBlurPasses)));
+  // Luma towards black and chroma towards neutral by the same factor: every
+  // RGB channel scales by it (darkening luma alone leaves saturated colours
+  // almost as bright).
+  char dark[128];
+  std::snprintf(dark, sizeof dark, "y=16+(val-16)*%.2f:u=128+(val-128)*%.2f:v=128+(val-128)*%.2f", kFitBackgroundLevel,
+                kFitBackgroundLevel, kFitBackgroundLevel);
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * darken, AddFilter(g, "lutyuv", dark));
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * bg_up,
+                           AddFilter(g, "scale", wh(Size(out_w_, out_h_)) + ":flags=bilinear:out_range=tv"));
+  // The enlarged background keeps the small one's pixel shape; square
+  // pixels, so that the overlay's output is what the encoder is told.
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * bg_sar, AddFilter(g, "setsar", "sar=1/1"));
+  bg_chain.insert(bg_chain.end(), {bg_crop, blur, darken, bg_up, bg_sar});
+  CUTROOM_RETURN_IF_ERROR(LinkChain(bg_chain));
+
+  CUTROOM_ASSIGN_OR_RETURN(AVFilterContext * overlay,
+                           AddFilter(g, "overlay", "x=" + std::to_string(EvenDown((out_w_ - fg_w) / 2)) +
+                                                       ":y=" + std::to_string(EvenDown((out_h_ - fg_h) / 2)) +
+                                                       ":format=yuv420"));
+  rc = avfilter_link(bg_sar, 0, overlay, 0);
+  if (rc >= 0) rc = avfilter_link(fg, 0, overlay, 1);
+  if (rc < 0) return AvError(rc, "link filters");
+  chain = {overlay};
+  return Status::Ok();
 }
 
 // The audiogram: the waveform across the middle third of a black frame.

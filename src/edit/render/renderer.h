@@ -47,6 +47,24 @@
 // (or source) aspect ratio differs from the output's by more than 1% the
 // picture is fitted inside and the rest filled with black.
 //
+// Layouts (spec.layout): the output timeline may be cut into segments,
+// each with its own layout. A crop segment takes the path above (the crop
+// window, moving along crop_path). A fit segment shows the whole picture:
+// libavfilter: [fps] -> split; foreground scaled to fit inside the output
+// (lanczos), centred; background the same picture scaled to cover a
+// quarter-size copy of the output (fast bilinear: it is about to be
+// blurred), boxblurred twice (radius a tenth of its shorter side, close to
+// a Gaussian), darkened to 55% luma, enlarged to the output (bilinear) ->
+// overlay -> yuv420p -> [ass] -> libx264. Blurring at a quarter size costs
+// a sixteenth of blurring at full size and looks the same once enlarged.
+// Each segment gets a graph of its own: at a boundary the running graph is
+// closed at the boundary's output time (its fps filter, when there is one,
+// fills up to there) and drained, and the next graph takes the first
+// frame at or after it, so a layout switches on exactly the first frame
+// of its segment and timestamps run on unchanged. Consecutive segments of
+// one layout share a graph; with no layout, or one crop layout, the
+// render is exactly the one-graph render of before.
+//
 // Sound goes: decoder -> cut to the range -> swresample (to the output
 // rate and layout) -> [atempo] -> fades -> [loudnorm -> aresample] -> AAC.
 //
@@ -79,6 +97,17 @@
 
 namespace cutroom::edit {
 
+// How the picture fills the output during a stretch of output time.
+enum class LayoutMode {
+  kCrop,  // the crop window (crop_width x crop_height along crop_path), letterboxed if its shape differs
+  kFit,   // the whole picture fitted inside the output over a blurred, darkened copy of itself
+};
+
+struct LayoutSegment {
+  double start_s = 0;  // output time the layout starts at; it lasts until the next segment's start
+  LayoutMode mode = LayoutMode::kCrop;
+};
+
 struct RenderSpec {
   std::string source_path;
   // Source times, joined in this order; each non-empty, inside the media
@@ -90,6 +119,9 @@ struct RenderSpec {
   // between keys (held before the first and after the last) and clamped so
   // the crop stays inside the frame. Keys in non-decreasing time.
   std::vector<CropKey> crop_path;
+  // Layout segments in increasing start_s (finite, >= 0); the first one's
+  // mode also covers the output before its start. Empty: kCrop throughout.
+  std::vector<LayoutSegment> layout;
   // Even, at most 4096; 0,0: the crop (or source display) size rounded down
   // to even numbers (1280x720 for an audiogram).
   int out_width = 0, out_height = 0;
@@ -125,6 +157,8 @@ using RenderCancelled = std::function<bool()>;
 // rendered: no ranges, an empty, reversed, non-finite or out-of-media range
 // or one with a speed outside 0.5..2, odd or out-of-range sizes, a crop
 // larger than the frame or on an audio-only source, unsorted crop keys,
+// layout segments out of order or not finite, a fit layout on an
+// audio-only source,
 // crf/preset/fps/bitrate/threads/target_lufs out of range; and for a source that is not media cutroom reads or has neither
 // video nor audio. NotFound for a missing source or caption file;
 // NotSupported for a codec that cannot be decoded or a video whose frame
