@@ -7,27 +7,64 @@
 #include <numeric>
 
 #include "analysis/clips/sentences.h"
+#include "analysis/clips/story_cues.h"
 #include "analysis/clips/text_cues.h"
+#include "analysis/clips/word_rarity.h"
 
 namespace cutroom::analysis {
 namespace {
 
-enum Feature { kHook, kCompleteness, kSpeechDensity, kLoudness, kScenePace, kFacePresence, kLengthFit, kFeatures };
+enum Feature {
+  kHook,
+  kCompleteness,
+  kSpeechDensity,
+  kLoudness,
+  kScenePace,
+  kFacePresence,
+  kLengthFit,
+  kStory,
+  kWhole,
+  kSubstance,
+  kPosition,
+  kSpecificity,
+  kFeatures
+};
 
 struct FeatureSpec {
   const char* name;
   double weight;
 };
 
-// The opening matters most for short-form clips (viewers decide in the
-// first seconds), then whether the clip stands on its own.
-constexpr std::array<FeatureSpec, kFeatures> kSpecs = {{{"hook", 0.25},
-                                                        {"completeness", 0.20},
-                                                        {"speech_density", 0.15},
-                                                        {"loudness", 0.10},
-                                                        {"scene_pace", 0.10},
-                                                        {"face_presence", 0.10},
-                                                        {"length_fit", 0.10}}};
+// What a clip says matters most: a self-contained story with stakes is
+// what people share, and a talk's greetings and logistics never are, however
+// well delivered. Then the opening (viewers decide in the first seconds)
+// and whether the clip stands on its own; delivery and picture refine.
+constexpr std::array<FeatureSpec, kFeatures> kSpecs = {{{"hook", 0.10},
+                                                        {"completeness", 0.08},
+                                                        {"speech_density", 0.06},
+                                                        {"loudness", 0.05},
+                                                        {"scene_pace", 0.05},
+                                                        {"face_presence", 0.05},
+                                                        {"length_fit", 0.05},
+                                                        {"story", 0.30},
+                                                        {"whole_story", 0.10},
+                                                        {"substance", 0.08},
+                                                        {"position", 0.04},
+                                                        {"specificity", 0.04}}};
+
+// A sentence this narrative (story_cues.h) can be part of a story.
+constexpr double kStorySentence = 0.3;
+// Narrative weight (narrative x seconds) of a fully developed story.
+constexpr double kFullStoryMass = 15.0;
+// The first and last stretch of a talk (this share of its speech, at most
+// kEdgeZoneMaxS) hold its greeting and sign-off far more often than its
+// best moment.
+constexpr double kEdgeZoneShare = 0.10;
+constexpr double kEdgeZoneMaxS = 60.0;
+// Housekeeping cues that make a whole sentence housekeeping.
+constexpr double kHousekeepingFull = 2.0;
+// Rarity (-log10 p) above the talk's mean that spans the scale.
+constexpr double kRaritySpan = 1.0;
 
 // Scene changes per minute that count as fully paced (one every 10 s).
 constexpr double kFullPacePerMinute = 6.0;
@@ -85,10 +122,40 @@ std::string Fixed1(double v) {
   return buf;
 }
 
+std::string Fixed0(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+// A story_cues.h arc cue in words.
+std::string StoryCueWords(const std::string& cue) {
+  if (cue == "time_anchor") return "set in time";
+  if (cue == "stakes") return "stakes";
+  if (cue == "turn") return "a turn";
+  if (cue == "resolution") return "a resolution";
+  return cue;
+}
+
+// A run of sentences that tells one story: from its setup to its
+// resolution, narrated (story_cues.h), with what it puts at stake.
+struct StoryRun {
+  size_t first = 0, last = 0;  // sentence indices
+  double strength = 0;         // 0..1: narrative weight and how complete its arc is
+  std::vector<std::string> arc;  // "time_anchor", "stakes", "turn", "resolution" found in it
+};
+
 struct Facts {
   std::array<double, kFeatures> value{};
   std::array<bool, kFeatures> available{};
   std::vector<std::string> hook_cues;
+  bool hook_discounted = false;  // the opening is housekeeping
+  int story = -1;                // index of the story run it holds most of
+  double story_coverage = 0;
+  bool story_cut_start = false, story_cut_end = false;
+  double housekeeping_share = 0;
+  double edge_zone_share = 0;
+  double rarity_vs_talk = 0;
   size_t words = 0;
   double words_per_s = 0;
   double speech_s = 0;
@@ -118,7 +185,12 @@ class Finder {
     for (size_t i = 0; i < words.size(); ++i) {
       voiced_[i + 1] = voiced_[i] + std::max(0.0, words[i].end_s - words[i].start_s);
     }
-    for (const auto& s : split_.sentences) openings_.push_back(AnalyseOpening(s.text, s.terminal));
+    for (const auto& s : split_.sentences) {
+      openings_.push_back(AnalyseOpening(s.text, s.terminal));
+      stories_.push_back(AnalyseStory(s.text));
+    }
+    FindStories();
+    MeasureRarity();
     if (in.scene_cuts) {
       for (double c : *in.scene_cuts) {
         if (c > 0 && c < duration_) cuts_.push_back(c);
@@ -236,6 +308,12 @@ class Finder {
 
     f.value[kHook] = openings_[w.first].score;
     f.hook_cues = openings_[w.first].cues;
+    // A greeting or an announcement is no hook, however strong its words
+    // ("the most important kickoff of the year").
+    if (stories_[w.first].greeting || stories_[w.first].housekeeping >= kHousekeepingFull) {
+      f.value[kHook] *= 0.3;
+      f.hook_discounted = true;
+    }
     f.available[kHook] = true;
 
     double opening = openings_[w.first].mid_thought ? 0.0 : 0.5;
@@ -305,6 +383,8 @@ class Finder {
       f.value[kFacePresence] = v < 0 ? 0.5 : v;
     }
 
+    ScoreStory(w);
+
     double off = length - o_.target_s;
     double span = off < 0 ? o_.target_s - o_.min_s : o_.max_s - o_.target_s;
     f.value[kLengthFit] = span > 0 ? std::clamp(1.0 - 0.7 * std::abs(off) / span, 0.0, 1.0) : 1.0;
@@ -317,6 +397,141 @@ class Finder {
       weights += kSpecs[k].weight;
     }
     w.score = weights > 0 ? sum / weights : 0;
+  }
+
+  // The story features: how much of a story the window holds, whether it
+  // cuts one, how much of it is housekeeping, whether it sits in the
+  // talk's opening or closing stretch, and how specific its words are.
+  void ScoreStory(Window& w) const {
+    Facts& f = w.facts;
+    const auto& sentences = split_.sentences;
+    double spoken = 0, chores = 0;
+    for (size_t k = w.first; k <= w.last; ++k) {
+      double d = sentences[k].end_s - sentences[k].start_s;
+      spoken += d;
+      double hk = stories_[k].greeting ? kHousekeepingFull : static_cast<double>(stories_[k].housekeeping);
+      chores += d * std::min(1.0, hk / kHousekeepingFull);
+    }
+    f.housekeeping_share = spoken > 0 ? chores / spoken : 0;
+    f.value[kSubstance] = 1.0 - f.housekeeping_share;
+    f.available[kSubstance] = true;
+
+    // The story the window holds most of (by strength x coverage). A story
+    // longer than a clip can be is covered by a window as long as a clip.
+    f.value[kStory] = 0;
+    f.value[kWhole] = 1;
+    double best = 0;
+    for (size_t r = 0; r < runs_.size(); ++r) {
+      const StoryRun& run = runs_[r];
+      size_t a = std::max(run.first, w.first), b = std::min(run.last, w.last);
+      if (a > b) continue;
+      double span = sentences[run.last].end_s - sentences[run.first].start_s;
+      double inside = sentences[b].end_s - sentences[a].start_s;
+      double coverage = std::min(1.0, inside / std::max(1e-9, std::min(span, o_.max_s - 2 * o_.pad_s)));
+      double v = run.strength * coverage;
+      if (v <= best) continue;
+      best = v;
+      f.story = static_cast<int>(r);
+      f.story_coverage = coverage;
+      f.story_cut_start = w.first > run.first;
+      f.story_cut_end = w.last < run.last;
+      f.value[kStory] = v;
+      // Starting after the setup or stopping before the resolution leaves a
+      // story that does not stand on its own; the loss is as large as the
+      // story is strong.
+      f.value[kWhole] = 1.0 - run.strength * (0.5 * f.story_cut_start + 0.5 * f.story_cut_end);
+    }
+    f.available[kStory] = f.available[kWhole] = true;
+
+    double margin = std::min(kEdgeZoneMaxS, kEdgeZoneShare * (speech_end_ - speech_start_));
+    double length = w.end - w.start;
+    double in_zone = std::max(0.0, std::min(w.end, speech_start_ + margin) - w.start) +
+                     std::max(0.0, w.end - std::max(w.start, speech_end_ - margin));
+    f.edge_zone_share = length > 0 ? std::min(1.0, in_zone / length) : 0;
+    f.value[kPosition] = 1.0 - f.edge_zone_share;
+    f.available[kPosition] = true;
+
+    if (rarity_available_) {
+      const Sentence& a = sentences[w.first];
+      const Sentence& b = sentences[w.last];
+      double n = static_cast<double>(b.last_word + 1 - a.first_word);
+      double mean = (rarity_sum_[b.last_word + 1] - rarity_sum_[a.first_word]) / std::max(1.0, n);
+      f.rarity_vs_talk = mean - talk_rarity_;
+      f.value[kSpecificity] = std::clamp(0.5 + f.rarity_vs_talk / kRaritySpan, 0.0, 1.0);
+      f.available[kSpecificity] = true;
+    }
+  }
+
+  // Runs of narrative sentences (story_cues.h): a sentence at least
+  // kStorySentence narrative starts or extends a run; one weaker sentence
+  // between two such (a line of dialogue, a sentence the recogniser
+  // garbled; not an announcement) stays inside; a resolution right after a run ("since then
+  // every order...") and a setup right before it ("last spring...") join
+  // it, since announcing a change reads like housekeeping on its own.
+  // Greetings and sign-offs never join. A run needs two sentences: one
+  // narrative sentence is an aside, not a story.
+  void FindStories() {
+    const size_t n = stories_.size();
+    std::vector<bool> in(n, false);
+    for (size_t i = 0; i < n; ++i) in[i] = stories_[i].narrative >= kStorySentence && !stories_[i].greeting;
+    std::vector<bool> joined = in;
+    for (size_t i = 1; i + 1 < n; ++i) {
+      if (!in[i] && in[i - 1] && in[i + 1] && !stories_[i].greeting &&
+          stories_[i].housekeeping < kHousekeepingFull) {
+        joined[i] = true;
+      }
+    }
+    for (size_t i = 0; i < n;) {
+      if (!joined[i]) {
+        ++i;
+        continue;
+      }
+      StoryRun run;
+      run.first = i;
+      while (i < n && joined[i]) ++i;
+      run.last = i - 1;
+      if (run.last + 1 < n && stories_[run.last + 1].resolution && !stories_[run.last + 1].greeting) ++run.last;
+      if (run.first > 0 && stories_[run.first - 1].anchor && !stories_[run.first - 1].greeting) --run.first;
+      i = run.last + 1;
+      if (run.last == run.first) continue;
+      double mass = 0;
+      bool anchor = false, stakes = false, turn = false, resolution = false;
+      for (size_t k = run.first; k <= run.last; ++k) {
+        const StoryCues& c = stories_[k];
+        mass += c.narrative * (split_.sentences[k].end_s - split_.sentences[k].start_s);
+        anchor |= c.anchor;
+        stakes |= c.stakes > 0;
+        turn |= c.turn;
+        resolution |= c.resolution;
+      }
+      if (anchor) run.arc.push_back("time_anchor");
+      if (stakes) run.arc.push_back("stakes");
+      if (turn) run.arc.push_back("turn");
+      if (resolution) run.arc.push_back("resolution");
+      double arc = static_cast<double>(run.arc.size()) / 4.0;
+      run.strength = std::min(1.0, mass / kFullStoryMass) * (0.5 + 0.5 * arc);
+      runs_.push_back(std::move(run));
+    }
+    const auto& sentences = split_.sentences;
+    if (!sentences.empty()) {
+      speech_start_ = sentences.front().start_s;
+      speech_end_ = sentences.back().end_s;
+    }
+  }
+
+  // Prefix sums of word rarity, and the talk's mean.
+  void MeasureRarity() {
+    const WordRarity* rarity = DefaultWordRarity();
+    const auto& words = split_.words;
+    if (!rarity || words.empty()) return;
+    rarity_sum_.assign(words.size() + 1, 0);
+    for (size_t i = 0; i < words.size(); ++i) {
+      auto plain = PlainWords(words[i].text);
+      double r = plain.empty() ? WordRarity::kMinRarity : rarity->Rarity(plain.front());
+      rarity_sum_[i + 1] = rarity_sum_[i] + r;
+    }
+    talk_rarity_ = rarity_sum_.back() / static_cast<double>(words.size());
+    rarity_available_ = true;
   }
 
   // Unpunctuated transcripts end their units where the recogniser saw a
@@ -419,6 +634,20 @@ class Finder {
           return std::to_string(f.scene_changes) + " scene change" + (f.scene_changes == 1 ? "" : "s");
         case kFacePresence: return "face on screen";
         case kLengthFit: return "close to the " + Fixed1(o_.target_s) + " s target";
+        case kStory: {
+          const StoryRun& run = runs_[static_cast<size_t>(f.story)];
+          std::string arc;
+          for (const auto& a : run.arc) arc += (arc.empty() ? "" : ", ") + StoryCueWords(a);
+          std::string what = f.story_coverage >= 0.999 && !f.story_cut_start && !f.story_cut_end
+                                 ? "tells a whole story"
+                                 : "tells " + Fixed0(100 * f.story_coverage) + "% of a story";
+          return arc.empty() ? what : what + " (" + arc + ")";
+        }
+        case kWhole: return "keeps the story whole";
+        case kSubstance: return "no housekeeping";
+        case kPosition: return "away from the talk's opening and closing";
+        case kSpecificity: return "specific words (" + std::string(f.rarity_vs_talk >= 0 ? "+" : "") +
+                                  Fixed1(f.rarity_vs_talk) + " rarity vs the talk)";
       }
       return "";
     };
@@ -426,9 +655,12 @@ class Finder {
     int named = 0;
     for (int k : order) {
       if (named == 3) break;
-      // Only strengths are named; a hook without a cue is not one.
-      if (f.value[k] < 0.6 || (k == kHook && f.hook_cues.empty())) continue;
+      // Only strengths are named; a hook without a cue is not one. Whether a
+      // story is whole is said with the story; the position prior is no
+      // strength of the clip.
+      if (f.value[k] < 0.6 || (k == kHook && (f.hook_cues.empty() || f.hook_discounted))) continue;
       if (k == kScenePace && f.scene_changes == 0) continue;
+      if (k == kWhole || k == kPosition || (k == kStory && f.story < 0)) continue;
       reason += (reason.empty() ? "" : "; ") + phrase(k);
       ++named;
     }
@@ -448,11 +680,16 @@ class Finder {
     c.speech_end_s = sentences[w.last].end_s;
     c.score = w.score;
     c.hook = sentences[w.first].text;
-    // The key sentence: the one that hooks best, earliest among equals.
+    // The key sentence: the one that hooks best and tells most, earliest
+    // among equals; housekeeping ("please register by Friday") names no
+    // clip.
     std::vector<size_t> keys;
     for (size_t k = w.first; k <= w.last; ++k) keys.push_back(k);
-    std::stable_sort(keys.begin(), keys.end(),
-                     [&](size_t a, size_t b) { return openings_[a].score > openings_[b].score; });
+    auto key = [&](size_t k) {
+      bool chores = stories_[k].greeting || stories_[k].housekeeping >= kHousekeepingFull;
+      return openings_[k].score + stories_[k].narrative - (chores ? 1.0 : 0.0);
+    };
+    std::stable_sort(keys.begin(), keys.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
     c.title = TitleFromSentence(sentences[keys.front()].text);
     for (size_t k : keys) {
       std::string title = TitleFromSentence(sentences[k].text);
@@ -486,6 +723,24 @@ class Finder {
     features["weights"] = weights;
     if (!unavailable.empty()) features["unavailable"] = unavailable;
     features["hook_cues"] = f.hook_cues;
+    if (f.hook_discounted) features["hook_discounted"] = "opens with housekeeping";
+    {
+      // The story facts: per sentence, its story cues; the run held.
+      nlohmann::json cues = nlohmann::json::array();
+      for (size_t k = w.first; k <= w.last; ++k) cues.push_back(stories_[k].names);
+      features["story_cues"] = cues;
+      if (f.story >= 0) {
+        const StoryRun& run = runs_[static_cast<size_t>(f.story)];
+        features["story_span_s"] = {sentences[run.first].start_s, sentences[run.last].end_s};
+        features["story_strength"] = run.strength;
+        features["story_arc"] = run.arc;
+        features["story_coverage"] = f.story_coverage;
+        features["story_cut"] = {{"start", f.story_cut_start}, {"end", f.story_cut_end}};
+      }
+      features["housekeeping_share"] = f.housekeeping_share;
+      features["edge_zone_share"] = f.edge_zone_share;
+      if (f.available[kSpecificity]) features["rarity_vs_talk"] = f.rarity_vs_talk;
+    }
     features["sentences"] = w.last - w.first + 1;
     features["words"] = f.words;
     features["words_per_s"] = f.words_per_s;
@@ -511,6 +766,12 @@ class Finder {
   double duration_ = 0;
   std::vector<double> voiced_;  // prefix sums of word durations
   std::vector<OpeningCues> openings_;
+  std::vector<StoryCues> stories_;  // per sentence
+  std::vector<StoryRun> runs_;
+  double speech_start_ = 0, speech_end_ = 0;
+  std::vector<double> rarity_sum_;  // prefix sums over words
+  double talk_rarity_ = 0;
+  bool rarity_available_ = false;
   std::vector<double> cuts_;
   std::vector<ClipFaceSample> faces_;
   bool has_level_ = false;
