@@ -9,6 +9,7 @@
 
 #include "analysis/clips/loudness.h"
 #include "analysis/clips/sentences.h"
+#include "analysis/clips/story_cues.h"
 #include "analysis/clips/text_cues.h"
 #include "talk_fixture.h"
 
@@ -434,6 +435,107 @@ TEST(ClipCandidates, TitlesAreShortPhrasesFromTheKeySentence) {
 
 // --- Sentences and cues ---
 
+// Sentences of about 2.6 words per second (flite's pace) with pauses of a
+// second between them, from t = 1 s.
+std::vector<TimedSentence> Paced(const std::vector<std::string>& texts) {
+  std::vector<TimedSentence> out;
+  double t = 1.0;
+  for (const auto& text : texts) {
+    double d = static_cast<double>(PlainWords(text).size()) / 2.6;
+    out.push_back({t, t + d, text});
+    t += d + 1.0;
+  }
+  return out;
+}
+
+// Regression (issue 17): a company update's greeting ("opens with a strong
+// claim") ranked first, and its story came third, cut before its
+// conclusion. Here the housekeeping has superlatives and figures too.
+TEST(ClipCandidates, AStoryWithStakesOutranksGreetingsAndLogisticsAndIsKeptWhole) {
+  auto sentences = Paced({
+      "Good morning everyone and welcome to the most important meeting of the year.",
+      "Please keep your cameras on and put your questions in the chat.",
+      "Sales grew by twenty percent to three million dollars, the best result we have ever had.",
+      "The new parking rules start next month, and permits will be sent by email.",
+      "Two summers ago our delivery van broke down on a mountain road with a wedding cake in the back.",
+      "The driver had no signal, and the wedding was starting in ninety minutes.",
+      "Instead of giving up, he stopped a passing tractor and the farmer carried him and the cake to the village.",
+      "Since then every van carries a satellite phone, and the couple still sends us a card each year.",
+      "The canteen will be closed on Friday for repairs.",
+      "Remember to register for the training sessions by the end of the week.",
+      "Thanks everyone, and have a great weekend.",
+  });
+  for (Style style : {Style::kSphinx, Style::kWhisper}) {
+    SCOPED_TRACE(style == Style::kSphinx ? "sphinx" : "whisper");
+    ClipInputs in;
+    in.transcript = MakeTranscript(sentences, style);
+    auto cands = FindClipCandidates(in, ClipOptions{});
+    ASSERT_FALSE(cands.empty());
+    const auto& top = cands.front();
+    SCOPED_TRACE(top.reason + " | " + top.transcript_excerpt);
+    // From the setup ("Two summers ago...") to the resolution ("Since then...").
+    EXPECT_NEAR(top.speech_start_s, sentences[4].start_s, 0.05);
+    EXPECT_NEAR(top.speech_end_s, sentences[7].end_s, 0.05);
+    EXPECT_NE(top.reason.find("tells a whole story"), std::string::npos);
+    EXPECT_EQ(top.features["story_coverage"].get<double>(), 1.0);
+    EXPECT_FALSE(top.features["story_cut"]["start"].get<bool>());
+    EXPECT_FALSE(top.features["story_cut"]["end"].get<bool>());
+    EXPECT_GT(top.features["story"].get<double>(), 0.5);
+    EXPECT_EQ(top.features["housekeeping_share"].get<double>(), 0.0);
+    // The greeting is no longer a strength where it appears.
+    for (const auto& c : cands) {
+      if (c.speech_start_s < sentences[1].start_s) {
+        EXPECT_EQ(c.reason.find("strong claim"), std::string::npos) << c.reason;
+        EXPECT_TRUE(c.features.contains("hook_discounted"));
+      }
+    }
+  }
+}
+
+// Without any story, the ranking falls back on the other features and
+// names no story.
+TEST(ClipCandidates, ATalkWithoutAStoryNamesNone) {
+  auto sentences = Paced({
+      "Welcome to the quarterly update, thanks for joining.",
+      "The agenda has three items: budget, hiring and the office.",
+      "Please submit your budget requests by the end of the month.",
+      "Interviews for the two open roles will be scheduled next week.",
+      "The office will be closed on the public holiday.",
+      "Please remember to book meeting rooms in the calendar.",
+      "Thanks everyone, see you next quarter.",
+  });
+  ClipInputs in;
+  in.transcript = MakeTranscript(sentences, Style::kSphinx);
+  ClipOptions o;
+  o.min_s = 8;
+  auto cands = FindClipCandidates(in, o);
+  ASSERT_FALSE(cands.empty());
+  for (const auto& c : cands) {
+    EXPECT_EQ(c.reason.find("story"), std::string::npos) << c.reason;
+    EXPECT_EQ(c.features["story"].get<double>(), 0.0);
+  }
+}
+
+TEST(StoryCues, NarrationWithStakesScoresHighAndHousekeepingZero) {
+  auto story = AnalyseStory("Last winter our server room flooded and we lost every backup we had.");
+  EXPECT_GE(story.narrative, 0.6);
+  EXPECT_TRUE(story.anchor);
+  EXPECT_GE(story.past, 2);
+  EXPECT_GT(story.stakes, 0);
+  EXPECT_TRUE(AnalyseStory("she realised the invoice was fake but it was too late").turn);
+  EXPECT_TRUE(AnalyseStory("That's why we now check every payment by phone.").resolution);
+  EXPECT_TRUE(AnalyseStory("The lesson we learned is simple.").resolution);
+
+  auto greeting = AnalyseStory("Good afternoon everyone, and thank you for joining us today.");
+  EXPECT_TRUE(greeting.greeting);
+  EXPECT_EQ(greeting.narrative, 0.0);
+  auto logistics = AnalyseStory("please register by friday and the link will be in the chat");
+  EXPECT_GE(logistics.housekeeping, 2);
+  EXPECT_EQ(logistics.narrative, 0.0);
+  // A past-tense report of the agenda stays housekeeping.
+  EXPECT_LT(AnalyseStory("The minutes of the last meeting were approved by email.").narrative, 0.3);
+}
+
 TEST(Sentences, WhisperSegmentsAreResplitAtSentencePunctuation) {
   std::vector<TimedSentence> truth = {{0.5, 3.0, "The first lesson is simple: talk to customers."},
                                       {3.6, 6.0, "Dr. Smith agrees, mostly!"},
@@ -483,6 +585,10 @@ TEST(Sentences, TerminalPunctuationLooksPastClosingQuotes) {
   EXPECT_EQ(TerminalPunctuation("wait\xE2\x80\xA6"), '.');
   EXPECT_EQ(TerminalPunctuation("word,"), 0);
   EXPECT_EQ(TerminalPunctuation("3.5"), 0);
+  // pocketsphinx spells letters "q."; initialisms end no sentence either.
+  EXPECT_EQ(TerminalPunctuation("q."), 0);
+  EXPECT_EQ(TerminalPunctuation("U.S."), 0);
+  EXPECT_EQ(TerminalPunctuation("go."), '.');
   EXPECT_EQ(TerminalPunctuation(""), 0);
 }
 

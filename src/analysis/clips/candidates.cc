@@ -63,6 +63,8 @@ constexpr double kEdgeZoneShare = 0.10;
 constexpr double kEdgeZoneMaxS = 60.0;
 // Housekeeping cues that make a whole sentence housekeeping.
 constexpr double kHousekeepingFull = 2.0;
+// Story values from which the reason names the story.
+constexpr double kNameStory = 0.4;
 // Rarity (-log10 p) above the talk's mean that spans the scale.
 constexpr double kRaritySpan = 1.0;
 
@@ -152,6 +154,7 @@ struct Facts {
   bool hook_discounted = false;  // the opening is housekeeping
   int story = -1;                // index of the story run it holds most of
   double story_coverage = 0;
+  double story_precision = 0;  // share of the window's speech that is the story
   bool story_cut_start = false, story_cut_end = false;
   double housekeeping_share = 0;
   double edge_zone_share = 0;
@@ -428,11 +431,14 @@ class Finder {
       double span = sentences[run.last].end_s - sentences[run.first].start_s;
       double inside = sentences[b].end_s - sentences[a].start_s;
       double coverage = std::min(1.0, inside / std::max(1e-9, std::min(span, o_.max_s - 2 * o_.pad_s)));
-      double v = run.strength * coverage;
+      // A clip holds the story, not the story and whatever surrounds it.
+      double precision = inside / std::max(1e-9, sentences[w.last].end_s - sentences[w.first].start_s);
+      double v = run.strength * coverage * (0.7 + 0.3 * precision);
       if (v <= best) continue;
       best = v;
       f.story = static_cast<int>(r);
       f.story_coverage = coverage;
+      f.story_precision = precision;
       f.story_cut_start = w.first > run.first;
       f.story_cut_end = w.last < run.last;
       f.value[kStory] = v;
@@ -491,7 +497,8 @@ class Finder {
       while (i < n && joined[i]) ++i;
       run.last = i - 1;
       if (run.last + 1 < n && stories_[run.last + 1].resolution && !stories_[run.last + 1].greeting) ++run.last;
-      if (run.first > 0 && stories_[run.first - 1].anchor && !stories_[run.first - 1].greeting) --run.first;
+      const StoryCues& before = stories_[run.first > 0 ? run.first - 1 : 0];
+      if (run.first > 0 && before.anchor && !before.greeting && before.housekeeping < kHousekeepingFull) --run.first;
       i = run.last + 1;
       if (run.last == run.first) continue;
       double mass = 0;
@@ -658,7 +665,10 @@ class Finder {
       // Only strengths are named; a hook without a cue is not one. Whether a
       // story is whole is said with the story; the position prior is no
       // strength of the clip.
-      if (f.value[k] < 0.6 || (k == kHook && (f.hook_cues.empty() || f.hook_discounted))) continue;
+      // A story is named from kNameStory: it outweighs every other feature.
+      if (f.value[k] < (k == kStory ? kNameStory : 0.6) ||
+          (k == kHook && (f.hook_cues.empty() || f.hook_discounted)))
+        continue;
       if (k == kScenePace && f.scene_changes == 0) continue;
       if (k == kWhole || k == kPosition || (k == kStory && f.story < 0)) continue;
       reason += (reason.empty() ? "" : "; ") + phrase(k);
@@ -735,6 +745,7 @@ class Finder {
         features["story_strength"] = run.strength;
         features["story_arc"] = run.arc;
         features["story_coverage"] = f.story_coverage;
+        features["story_precision"] = f.story_precision;
         features["story_cut"] = {{"start", f.story_cut_start}, {"end", f.story_cut_end}};
       }
       features["housekeeping_share"] = f.housekeeping_share;

@@ -125,6 +125,17 @@ char TerminalPunctuation(const std::string& word) {
   if (w.ends_with("\xE2\x80\xA6")) return '.';  // an ellipsis character
   if (w.empty()) return 0;
   char c = w.back();
+  // Spelled letters and initialisms ("q." in pocketsphinx's dictionary,
+  // "U.S."): letters each followed by a period end no sentence; taken as
+  // punctuation, one "q." made a whole unpunctuated transcript look
+  // punctuated and merged its sentences into minute-long units.
+  if (c == '.' && w.size() % 2 == 0) {
+    bool initials = true;
+    for (size_t i = 0; i < w.size() && initials; i += 2) {
+      initials = std::isalpha(static_cast<unsigned char>(w[i])) && w[i + 1] == '.';
+    }
+    if (initials) return 0;
+  }
   return c == '.' || c == '?' || c == '!' ? c : 0;
 }
 

@@ -101,7 +101,9 @@ bool HasAnchor(const Words& w) {
     // bare weekday is more often a date in the calendar.
     static const WordSet kDays = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
     static const WordSet kMoments = {"morning", "night", "evening", "afternoon"};
-    if (In(kDays, x) && i + 1 < w.size() && In(kMoments, w[i + 1])) return true;
+    if (In(kDays, x) && i > 0 && (w[i - 1] == "on" || w[i - 1] == "that" || w[i - 1] == "one") && i + 1 < w.size() &&
+        In(kMoments, w[i + 1]))
+      return true;
     if (At(w, i, {"when", "i", "was"}) || At(w, i, {"when", "we", "were"}) || At(w, i, {"by", "the", "time"}) ||
         At(w, i, {"the", "next", "morning"}) || At(w, i, {"the", "next", "day"}) || At(w, i, {"at", "the", "time"}) ||
         At(w, i, {"back", "in"}) || At(w, i, {"back", "then"}))
@@ -145,6 +147,9 @@ bool HasTurn(const Words& w) {
 
 bool HasResolution(const Words& w) {
   static const WordSet k = {"lesson", "lessons", "learned", "learnt", "taught", "moral", "ever", "since"};
+  // "So when an experiment goes wrong, ...": a sentence opening on "so"
+  // draws the consequence of what was told.
+  if (!w.empty() && w[0] == "so") return true;
   for (size_t i = 0; i < w.size(); ++i) {
     if (In(k, w[i])) return true;
     if (At(w, i, {"that's", "why"}) || At(w, i, {"that", "is", "why"}) || At(w, i, {"is", "why"}) ||
