@@ -7,14 +7,19 @@
 #include <cmath>
 #include <chrono>
 #include <filesystem>
+#include <limits>
+#include <map>
 #include <fstream>
 
 #include "analysis/frames/faces.h"
+#include "analysis/frames/ocr.h"
 #include "analysis/source_media.h"
 #include "analysis/transcribe/transcript_store.h"
 #include "core/metrics.h"
 #include "db/tables.h"
+#include "edit/plan/edit_index.h"
 #include "edit/reframe/crop_path.h"
+#include "edit/reframe/layout.h"
 #include "edit/render/ass_captions.h"
 #include "edit/render/renderer.h"
 #include "media/decoder.h"
@@ -30,6 +35,17 @@ constexpr int kMaxFaceSamples = 900;
 // Faces are looked for at up to this width: wide sources (a 32:9 stage
 // shot) keep enough pixels per face.
 constexpr int kFaceAnalysisWidth = 1920;
+// Motion is measured on copies this many cells wide (the height follows
+// the picture's shape): enough to place a crop window within a few percent.
+constexpr int kMotionCells = 96;
+// The auto layout reads text itself (when the frames stage did not) in at
+// most this many frames per scene and per edit: OCR takes about a second
+// a frame.
+constexpr int kOcrFramesPerScene = 2;
+constexpr int kMaxOcrFrames = 12;
+// A scene cut this close to a range's edge does not split it: the sliver
+// takes the layout of the rest.
+constexpr double kMinLayoutPieceS = 0.1;
 
 struct AspectInfo {
   const char* name;
@@ -164,8 +180,10 @@ Result<nlohmann::json> BuildEditSpec(const nlohmann::json& request, const db::Me
     if (aspect == a.name) info = &a;
   }
   if (!info && aspect != "source") return Status::InvalidArgument("aspect must be 9:16, 1:1, 16:9 or source");
-  CUTROOM_ASSIGN_OR_RETURN(std::string reframe, StringField(request, "reframe", "face"));
-  if (reframe != "face" && reframe != "center") return Status::InvalidArgument("reframe must be face or center");
+  CUTROOM_ASSIGN_OR_RETURN(std::string reframe, StringField(request, "reframe", "auto"));
+  if (reframe != "auto" && reframe != "face" && reframe != "center" && reframe != "fit") {
+    return Status::InvalidArgument("reframe must be auto, face, center or fit");
+  }
   spec["aspect"] = aspect;
   spec["reframe"] = reframe;
 
@@ -380,9 +398,65 @@ Result<CreatedEdit> CreateEditJob(db::Database& db, Env* env, IdGenerator* ids, 
 
 namespace {
 
-// Faces along the output timeline: frames sampled in every range.
-Result<std::vector<FaceSample>> SampleFaces(jobs::JobContext& ctx, const std::string& path,
-                                            const std::vector<TimeRange>& ranges, double total) {
+// One frame sampled in the ranges: its faces and, against the sample
+// before it in the same range, how much changed and where.
+struct FrameSample {
+  double t_out = 0;  // output time
+  double t_src = 0;  // source time
+  size_t range = 0;
+  std::vector<FaceBox> boxes;
+  double motion = -1;           // mean absolute difference of the small copies, 0..1; -1: first of its range
+  std::vector<double> columns;  // that difference summed per column of cells
+  std::vector<double> rows;     // ... per row
+};
+
+// A gray frame shrunk to cells of kMotionCells columns by averaging.
+struct Cells {
+  int w = 0, h = 0;
+  std::vector<float> v;
+};
+
+Cells ShrinkToCells(const media::VideoFrame& f) {
+  Cells c;
+  c.w = std::min(kMotionCells, std::max(1, f.width));
+  c.h = std::max(1, static_cast<int>(std::lround(static_cast<double>(c.w) * f.height / std::max(1, f.width))));
+  c.h = std::min(c.h, std::max(1, f.height));
+  c.v.assign(static_cast<size_t>(c.w) * c.h, 0.0f);
+  std::vector<int> count(c.v.size(), 0);
+  for (int y = 0; y < f.height; ++y) {
+    const int cy = std::min(c.h - 1, y * c.h / f.height);
+    const uint8_t* row = f.pixels.data() + static_cast<size_t>(y) * f.width;
+    for (int x = 0; x < f.width; ++x) {
+      const size_t i = static_cast<size_t>(cy) * c.w + std::min(c.w - 1, x * c.w / f.width);
+      c.v[i] += row[x];
+      ++count[i];
+    }
+  }
+  for (size_t i = 0; i < c.v.size(); ++i) c.v[i] /= static_cast<float>(std::max(1, count[i]));
+  return c;
+}
+
+void MeasureMotion(const Cells& before, const Cells& now, FrameSample& s) {
+  if (before.w != now.w || before.h != now.h || now.v.empty()) return;
+  s.columns.assign(now.w, 0.0);
+  s.rows.assign(now.h, 0.0);
+  double sum = 0;
+  for (int y = 0; y < now.h; ++y) {
+    for (int x = 0; x < now.w; ++x) {
+      const size_t i = static_cast<size_t>(y) * now.w + x;
+      const double d = std::fabs(static_cast<double>(now.v[i]) - before.v[i]) / 255.0;
+      s.columns[x] += d;
+      s.rows[y] += d;
+      sum += d;
+    }
+  }
+  s.motion = sum / static_cast<double>(now.v.size());
+}
+
+// Frames sampled in every range along the output timeline, with their
+// faces and motion.
+Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::string& path,
+                                              const std::vector<TimeRange>& ranges, double total) {
   media::DecodeOptions opts;
   opts.format = media::PixelFormat::kGray8;
   CUTROOM_ASSIGN_OR_RETURN(auto probe, media::VideoDecoder::Open(path, opts));
@@ -393,22 +467,226 @@ Result<std::vector<FaceSample>> SampleFaces(jobs::JobContext& ctx, const std::st
   face_options.analysis_width = std::max(face_options.analysis_width, opts.width);
   CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
   const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
-  std::vector<FaceSample> samples;
+  std::vector<FrameSample> samples;
   double offset = 0;
-  for (const auto& r : ranges) {
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    const TimeRange& r = ranges[k];
+    Cells before;
     for (double t = r.start_s; t < r.end_s; t += step) {
       CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
       CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(t));
       CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->Detect(frame));
-      FaceSample s;
-      s.t_s = offset + (t - r.start_s);
+      FrameSample s;
+      s.t_out = offset + (t - r.start_s) / r.speed;
+      s.t_src = t;
+      s.range = k;
       for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
+      Cells now = ShrinkToCells(frame);
+      MeasureMotion(before, now, s);
+      before = std::move(now);
+      ctx.SetProgress(0.02 + 0.13 * std::min(1.0, (s.t_out + step) / std::max(total, 1e-3)));
       samples.push_back(std::move(s));
-      ctx.SetProgress(0.02 + 0.13 * std::min(1.0, (s.t_s + step) / std::max(total, 1e-3)));
     }
-    offset += r.end_s - r.start_s;
+    offset += r.duration_s();
   }
   return samples;
+}
+
+std::vector<FaceSample> FaceSamples(const std::vector<FrameSample>& samples, double from_out, double to_out) {
+  std::vector<FaceSample> out;
+  for (const auto& s : samples) {
+    if (s.t_out >= from_out && s.t_out < to_out) out.push_back({s.t_out - from_out, s.boxes});
+  }
+  return out;
+}
+
+double Ms(double v) { return std::round(v * 1000) / 1000; }
+
+// One stretch of the output that lies in one scene of the source.
+struct LayoutPiece {
+  double src_start = 0, src_end = 0, out_start = 0, out_end = 0;
+  size_t range = 0;
+  std::string scene;  // the scene's key: its id, or the range's when scenes are unknown
+  LayoutChoice choice;
+};
+
+// reframe auto: cuts the ranges at the scene cuts, gathers what each
+// scene shows (the frames stage's rows, this render's samples, and OCR of
+// a few frames where the frames stage read none), chooses each scene's
+// layout (reframe/layout.h), and turns the choices into the renderer's
+// layout segments and crop path.
+Result<std::vector<LayoutPiece>> PlanAutoLayout(jobs::JobContext& ctx, const db::MediaRow& media,
+                                                const std::string& path, const std::vector<TimeRange>& ranges,
+                                                double total, RenderSpec& rs) {
+  const jobs::JobServices& s = ctx.services();
+  CUTROOM_ASSIGN_OR_RETURN(EditIndex index, LoadEditIndex(*s.db, s.env, s.ids, media, {}));
+  std::vector<LayoutPiece> pieces;
+  double offset = 0;
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    const TimeRange& r = ranges[k];
+    std::vector<double> cuts = {r.start_s};
+    for (const auto& scene : index.scenes) {
+      if (scene.start_s - r.start_s >= kMinLayoutPieceS && r.end_s - scene.start_s >= kMinLayoutPieceS) {
+        cuts.push_back(scene.start_s);
+      }
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.push_back(r.end_s);
+    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+      LayoutPiece p;
+      p.range = k;
+      p.src_start = cuts[i];
+      p.src_end = cuts[i + 1];
+      p.out_start = offset + (p.src_start - r.start_s) / r.speed;
+      p.out_end = offset + (p.src_end - r.start_s) / r.speed;
+      const double mid = (p.src_start + p.src_end) / 2;
+      p.scene = "range " + std::to_string(k + 1);
+      for (const auto& scene : index.scenes) {
+        if (mid >= scene.start_s && mid < scene.end_s) p.scene = scene.id;
+      }
+      pieces.push_back(std::move(p));
+    }
+    offset += r.duration_s();
+  }
+
+  CUTROOM_ASSIGN_OR_RETURN(auto samples, SampleFrames(ctx, path, ranges, total));
+  auto piece_of = [&](const FrameSample& x) -> const LayoutPiece* {
+    for (const auto& p : pieces) {
+      if (p.range == x.range && x.t_src >= p.src_start && x.t_src < p.src_end) return &p;
+    }
+    return nullptr;
+  };
+  const Size src = DisplaySize(media);
+  // The crop window slides along the axis where it is smaller than the frame.
+  const bool columns = rs.crop_width < src.w;
+  const double window = columns ? static_cast<double>(rs.crop_width) / src.w : static_cast<double>(rs.crop_height) / src.h;
+
+  std::map<std::string, SceneEvidence> evidence;
+  std::map<std::string, int> motion_samples;
+  std::map<std::string, std::vector<double>> ocr_times;  // source times to read, per scene
+  for (const auto& x : samples) {
+    const LayoutPiece* p = piece_of(x);
+    if (!p) continue;
+    SceneEvidence& e = evidence[p->scene];
+    ++e.face_frames;
+    e.with_face += !x.boxes.empty();
+    e.with_big_face += std::any_of(x.boxes.begin(), x.boxes.end(), [](const FaceBox& b) { return b.h >= kBigFaceHeight; });
+    if (x.motion >= 0) {
+      e.motion = std::max(0.0, e.motion) + x.motion;
+      ++motion_samples[p->scene];
+      const auto& profile = columns ? x.columns : x.rows;
+      if (e.motion_profile.size() != profile.size()) e.motion_profile.assign(profile.size(), 0.0);
+      for (size_t i = 0; i < profile.size(); ++i) e.motion_profile[i] += profile[i];
+    }
+    ocr_times[p->scene].push_back(x.t_src);
+  }
+  for (auto& [key, e] : evidence) {
+    if (motion_samples[key] > 0) e.motion /= motion_samples[key];
+  }
+  // What the frames stage saw of the whole scene.
+  for (const auto& scene : index.scenes) {
+    auto it = evidence.find(scene.id);
+    if (it == evidence.end() || scene.frames == 0) continue;
+    SceneEvidence& e = it->second;
+    if (scene.faces_measured) {
+      e.face_frames += scene.frames;
+      e.with_face += scene.frames_with_faces;
+    }
+    if (scene.ocr_measured) {
+      e.text_frames = scene.frames;
+      e.with_text = scene.frames_with_text;
+      ocr_times.erase(scene.id);
+    }
+    if (e.motion < 0 && scene.frames >= 2) e.motion = scene.mean_motion;
+  }
+  // Text where the frames stage read none: a few frames per scene, spread
+  // over its samples.
+  int ocr_budget = kMaxOcrFrames;
+  std::unique_ptr<analysis::OcrEngine> ocr;
+  std::unique_ptr<media::VideoDecoder> decoder;
+  for (auto& [key, times] : ocr_times) {
+    if (times.empty() || ocr_budget <= 0) continue;
+    if (!ocr) {
+      auto engine = analysis::OcrEngine::Open();
+      if (!engine.ok()) {
+        ctx.Log("warning", "layout: no OCR (" + engine.status().ToString() + "); text on screen is not measured");
+        break;
+      }
+      ocr = std::move(engine).value();
+      media::DecodeOptions opts;
+      opts.format = media::PixelFormat::kGray8;
+      opts.width = std::min(kFaceAnalysisWidth, std::max(2, src.w));
+      CUTROOM_ASSIGN_OR_RETURN(decoder, media::VideoDecoder::Open(path, opts));
+    }
+    const int n = std::min<int>({kOcrFramesPerScene, static_cast<int>(times.size()), ocr_budget});
+    SceneEvidence& e = evidence[key];
+    for (int i = 0; i < n; ++i) {
+      CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+      const double t = times[static_cast<size_t>((2 * i + 1) * times.size() / (2 * n))];
+      CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(t));
+      CUTROOM_ASSIGN_OR_RETURN(analysis::OcrResult read, ocr->Recognize(frame));
+      const auto letters = std::count_if(read.text.begin(), read.text.end(),
+                                         [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+      ++e.text_frames;
+      e.with_text += letters >= kTextChars;
+      --ocr_budget;
+    }
+  }
+
+  std::map<std::string, LayoutChoice> choices;
+  for (const auto& [key, e] : evidence) choices[key] = ChooseSceneLayout(e, window);
+  ReframeOptions ro;
+  ro.source_width = src.w;
+  ro.source_height = src.h;
+  ro.crop_width = rs.crop_width;
+  ro.crop_height = rs.crop_height;
+  for (auto& p : pieces) {
+    auto it = choices.find(p.scene);
+    // A piece too short to hold a sample takes its scene's choice from
+    // elsewhere in the clip, or, with none, the whole picture.
+    p.choice = it != choices.end() ? it->second : LayoutChoice{SceneLayout::kFit, "no frame sampled in it", -1};
+    const bool fit = p.choice.layout == SceneLayout::kFit;
+    if (rs.layout.empty() || (rs.layout.back().mode == LayoutMode::kFit) != fit) {
+      rs.layout.push_back({p.out_start, fit ? LayoutMode::kFit : LayoutMode::kCrop});
+    }
+    if (p.choice.layout == SceneLayout::kFace) {
+      ro.duration_s = p.out_end - p.out_start;
+      for (CropKey key : PlanCropPath(FaceSamples(samples, p.out_start, p.out_end), ro)) {
+        key.t_s += p.out_start;
+        rs.crop_path.push_back(key);
+      }
+    } else if (p.choice.layout == SceneLayout::kCenter) {
+      CropKey key;
+      key.x = (src.w - rs.crop_width) / 2;
+      key.y = (src.h - rs.crop_height) / 2;
+      if (columns) {
+        key.x = std::clamp(static_cast<int>(std::lround(p.choice.center * src.w - rs.crop_width / 2.0)), 0,
+                           src.w - rs.crop_width);
+      } else {
+        key.y = std::clamp(static_cast<int>(std::lround(p.choice.center * src.h - rs.crop_height / 2.0)), 0,
+                           src.h - rs.crop_height);
+      }
+      key.t_s = p.out_start;
+      rs.crop_path.push_back(key);
+      key.t_s = p.out_end;
+      rs.crop_path.push_back(key);
+    }
+  }
+  if (!rs.layout.empty()) rs.layout.front().start_s = 0;
+  return pieces;
+}
+
+nlohmann::json LayoutJson(const std::vector<LayoutPiece>& pieces) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : pieces) {
+    out.push_back({{"start_s", Ms(p.out_start)},
+                   {"end_s", Ms(p.out_end)},
+                   {"source_start_s", Ms(p.src_start)},
+                   {"source_end_s", Ms(p.src_end)},
+                   {"mode", SceneLayoutName(p.choice.layout)},
+                   {"why", p.choice.why}});
+  }
+  return out;
 }
 
 Status SyncFile(const std::string& path) {
@@ -423,6 +701,7 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
               const std::string& path, const std::string& work_dir, db::VideoAssetRow* asset) {
   const jobs::JobServices& s = ctx.services();
   const nlohmann::json& spec = edit.spec;
+  const bool has_video = media.media_type.value_or("video") != "audio";
   std::vector<TimeRange> ranges;
   double total = 0;
   for (const auto& r : spec.at("ranges")) {
@@ -442,11 +721,27 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
   rs.bufsize_kbps = 2 * rs.maxrate_kbps;
   rs.fps = out.value("fps", 0.0);
   rs.preset = out.value("preset", std::string("veryfast"));
+  nlohmann::json layout = nlohmann::json::array();
+  const std::string reframe = spec.value("reframe", std::string("center"));
+  auto whole = [&](const char* mode, const std::string& why) {
+    layout.push_back({{"start_s", 0.0}, {"end_s", Ms(total)}, {"mode", mode}, {"why", why}});
+  };
   if (spec.contains("crop") && spec["crop"].is_object()) {
     rs.crop_width = spec["crop"].at("width").get<int>();
     rs.crop_height = spec["crop"].at("height").get<int>();
-    if (spec.value("reframe", std::string("center")) == "face") {
-      CUTROOM_ASSIGN_OR_RETURN(auto samples, SampleFaces(ctx, path, ranges, total));
+    if (reframe == "auto") {
+      CUTROOM_ASSIGN_OR_RETURN(auto pieces, PlanAutoLayout(ctx, media, path, ranges, total, rs));
+      layout = LayoutJson(pieces);
+      ctx.Log("info", "layout: " + std::to_string(pieces.size()) + " scene piece(s)", {{"layout", layout}});
+    } else if (reframe == "fit") {
+      rs.layout = {{0, LayoutMode::kFit}};
+      whole("fit", "reframe fit requested");
+    } else if (reframe == "center") {
+      whole("center", "reframe center requested");
+    } else if (reframe == "face") {
+      whole("face", "reframe face requested");
+      CUTROOM_ASSIGN_OR_RETURN(auto frames, SampleFrames(ctx, path, ranges, total));
+      std::vector<FaceSample> samples = FaceSamples(frames, 0, std::numeric_limits<double>::infinity());
       ReframeOptions ro;
       Size src = DisplaySize(media);
       ro.source_width = src.w;
@@ -460,6 +755,8 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
                           " sampled frames",
               {{"samples", samples.size()}, {"with_faces", with_faces}, {"keys", rs.crop_path.size()}});
     }
+  } else if (has_video) {
+    whole("center", "the picture already has the output's shape");
   }
   const bool captions = spec.contains("captions") && spec["captions"].is_object();
   AssTitle title;
@@ -511,7 +808,8 @@ Status Render(jobs::JobContext& ctx, const db::EditJobRow& edit, const db::Media
                      {"captions", captions},
                      {"title", !title.text.empty()},
                      {"normalized_audio", rs.normalize_audio},
-                     {"crop_keys", rs.crop_path.size()}};
+                     {"crop_keys", rs.crop_path.size()},
+                     {"layout", layout}};
   return s.blobs->AdoptFile(output, asset->storage_key);
 }
 
@@ -548,6 +846,8 @@ Status RunRender(jobs::JobContext& ctx) {
       CUTROOM_ASSIGN_OR_RETURN(auto row, t.edit_jobs.Get(id));
       row.status = "succeeded";
       row.output_asset_id = asset.asset_id;
+      // The layout chosen per scene, for the caller to see beside what it asked for.
+      if (asset.metadata.contains("layout")) row.spec["layout"] = asset.metadata["layout"];
       row.error.reset();
       CUTROOM_RETURN_IF_ERROR(t.edit_jobs.Update(row).status());
       if (row.clip_candidate_id) {

@@ -1,6 +1,7 @@
 // Edit jobs: a request to cut one clip out of a video (a clip candidate or
-// explicit ranges), frame it for an aspect ratio (centred, or following
-// faces), burn in word-by-word captions, and render it as an H.264 + AAC
+// explicit ranges), frame it for an aspect ratio (by content per scene:
+// following faces, fitting slides over a blurred fill, or centred), burn
+// in word-by-word captions, and render it as an H.264 + AAC
 // MP4 asset. The request becomes an `edit_jobs` row with a normalised spec
 // and a "render" job; RunRender does the work.
 //
@@ -8,7 +9,12 @@
 //   {"ranges": [[start_s, end_s(, speed)], ...],  source times, joined in order;
 //                                           speed 0.5..2 (only written when not 1)
 //    "aspect": "9:16" | "1:1" | "16:9" | "source",
-//    "reframe": "face" | "center",
+//    "reframe": "auto" | "face" | "center" | "fit",
+//    "layout": [{"start_s", "end_s", "source_start_s", "source_end_s",
+//                "mode": "face" | "center" | "fit", "why"}],
+//                                           written by the render: the layout
+//                                           each piece of the output got (output
+//                                           times; source times for auto)
 //    "captions": {style...} | false,         see edit/render/ass_captions.h
 //    "output": {"width", "height", "size": "platform" | "native", "crf",
 //               "maxrate_kbps", "fps", "preset"},
@@ -16,7 +22,15 @@
 //    "title": {"text", "duration_s"} | null,  burned in from the start of the output
 //    "audio": {"normalize": bool, "target_lufs": -14},  EBU R128 (loudnorm)
 //    "notes": [...]}                          what was decided for the caller
-// Defaults: aspect 9:16, reframe face, captions on, preset veryfast, the
+// Reframe (when the aspect crops the picture): "auto" cuts the ranges at
+// the scene cuts of the newest scene detection (no scenes: each range is
+// one scene) and chooses each scene's layout from its faces (the render's
+// own samples, 3 a second, and the frames stage's rows), text (the frames
+// stage's OCR, or OCR of up to 2 frames per scene read by the render) and
+// motion, by the rule in edit/reframe/layout.h; a scene keeps one layout
+// throughout. "face", "center" and "fit" force one layout.
+//
+// Defaults: aspect 9:16, reframe auto, captions on, preset veryfast, the
 // source frame rate, and the platform size for the aspect: 1080x1920,
 // 1080x1080, 1920x1080 from sources whose shorter side is 1080 px or more,
 // 720x1280, 720x720, 1280x720 below, enlarged (lanczos) when the crop is

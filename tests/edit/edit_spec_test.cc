@@ -93,3 +93,22 @@ TEST(EditSpecOutput, CapsTheRateByThePixelsUnlessTold) {
 
 }  // namespace
 }  // namespace cutroom::edit
+
+namespace cutroom::edit {
+namespace {
+
+TEST(EditSpecReframe, DefaultsToAutoAndAcceptsEachForcedLayout) {
+  EXPECT_EQ(Spec(Media(1920, 1080), json::object())["reframe"], "auto");
+  for (const char* mode : {"auto", "face", "center", "fit"}) {
+    EXPECT_EQ(Spec(Media(1920, 1080), {{"reframe", mode}})["reframe"], mode);
+  }
+  json request = {{"video_id", "vid_test"}, {"ranges", {{1.0, 2.0}}}, {"reframe", "zoom"}};
+  auto spec = BuildEditSpec(request, Media(1920, 1080), std::nullopt, true);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.status().message().find("auto, face, center or fit"), std::string::npos);
+  // A picture already of the output's shape has nothing to lay out.
+  EXPECT_EQ(Spec(Media(1080, 1920), json::object())["reframe"], "center");
+}
+
+}  // namespace
+}  // namespace cutroom::edit

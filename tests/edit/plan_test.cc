@@ -193,6 +193,26 @@ TEST(PlanValidator, ReportsEveryProblemNamingItsPlace) {
   EXPECT_NE(all.find("overlap"), std::string::npos) << all;
 }
 
+TEST(PlanValidator, AcceptsTheReframeModesOfEditJobs) {
+  EditIndex index = Talk();
+  for (const char* reframe : {"auto", "face", "center", "fit", "zoom"}) {
+    EditPlan plan;
+    PlanOutput o;
+    EXPECT_EQ(o.reframe, "auto");  // the default, as for edit jobs
+    o.reframe = reframe;
+    PlanRange r;
+    r.start_s = r.end_s = NAN;
+    r.segment_ids = {"seg_0"};
+    o.ranges.push_back(r);
+    plan.outputs.push_back(o);
+    PlanCheck check = ValidatePlan(plan, index);
+    EXPECT_EQ(check.ok(), std::string(reframe) != "zoom") << reframe << ": " << check.Summary();
+    if (!check.ok()) {
+      EXPECT_NE(check.Summary().find("auto, face, center or fit"), std::string::npos);
+    }
+  }
+}
+
 TEST(PlanValidator, SnapsACutJustInsideAWordAndNotesIt) {
   EditIndex index = Talk();
   EditPlan plan;

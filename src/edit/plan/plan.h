@@ -16,7 +16,7 @@
 //                             "because": "segment seg_... 'We refunded...'",
 //                             "segment_ids": ["seg_a", "seg_b"],   // first..last, optional
 //                             "word_ids": ["wrd_first", "wrd_last"]}],  // optional
-//                 "aspect": "source|9:16|1:1|16:9", "reframe": "face|center",
+//                 "aspect": "source|9:16|1:1|16:9", "reframe": "auto|face|center|fit",
 //                 "captions": {style} | false,
 //                 "title": {"text": "...", "duration_s": 3} | null,
 //                 "audio": {"normalize": true, "target_lufs": -14},
@@ -78,7 +78,7 @@ struct PlanOutput {
   std::string name = "main";
   std::vector<PlanRange> ranges;
   std::string aspect = "source";
-  std::string reframe = "face";
+  std::string reframe = "auto";  // as edit jobs: layout by content (edit/reframe/layout.h)
   nlohmann::json captions = false;  // a caption style object, or false
   std::optional<PlanTitle> title;
   PlanAudio audio;

@@ -143,8 +143,9 @@ void CheckSettings(PlanOutput& o, const std::string& where, PlanCheck& check) {
   if (std::find(std::begin(kAspects), std::end(kAspects), o.aspect) == std::end(kAspects)) {
     check.problems.push_back(where + ".aspect must be source, 9:16, 1:1 or 16:9, not '" + o.aspect + "'");
   }
-  if (o.reframe != "face" && o.reframe != "center") {
-    check.problems.push_back(where + ".reframe must be face or center, not '" + o.reframe + "'");
+  static const char* const kReframes[] = {"auto", "face", "center", "fit"};
+  if (std::find(std::begin(kReframes), std::end(kReframes), o.reframe) == std::end(kReframes)) {
+    check.problems.push_back(where + ".reframe must be auto, face, center or fit, not '" + o.reframe + "'");
   }
   if (o.captions.is_object()) {
     auto style = CaptionStyleFromJson(o.captions, 720, 1280);
