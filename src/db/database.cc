@@ -1,5 +1,6 @@
 #include "db/database.h"
 
+#include "db/postgres_database.h"
 #include "db/sqlite_database.h"
 
 namespace cutroom::db {
@@ -39,6 +40,13 @@ std::optional<double> DbRows::Real(size_t row, std::string_view column) const {
   return std::nullopt;
 }
 
+std::string JsonArrayElements(Dialect dialect, std::string_view column, std::string_view alias) {
+  if (dialect == Dialect::kPostgres) {
+    return "jsonb_array_elements_text(" + std::string(column) + "::jsonb) AS " + std::string(alias) + "(value)";
+  }
+  return "json_each(" + std::string(column) + ") " + std::string(alias);
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, Env* env, const DatabaseOptions& options) {
   constexpr std::string_view kSqlite = "sqlite://";
   if (url == "sqlite::memory:") return OpenSqliteDatabase(":memory:", env, options);
@@ -48,10 +56,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& url, Env* en
     return OpenSqliteDatabase(path, env, options);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return Status::NotSupported(
-        "PostgreSQL backend is not built into this binary yet; use sqlite://PATH for database.url");
+    return OpenPostgresDatabase(url, options);
   }
-  return Status::InvalidArgument("unsupported database URL '" + url + "' (expected sqlite://PATH)");
+  return Status::InvalidArgument("unsupported database URL '" + url +
+                                 "' (expected sqlite://PATH or postgresql://USER:PASSWORD@HOST:PORT/DB)");
 }
 
 }  // namespace cutroom::db

@@ -3,8 +3,9 @@
 // Callers write SQL with '?' placeholders in the subset SQLite and PostgreSQL
 // share (backends translate placeholders), pass parameters as DbValue and get
 // DbRows back; no driver type leaves db/. Database::Open picks the backend
-// from the URL (sqlite://PATH; postgresql:// when built with
-// CUTROOM_WITH_POSTGRES).
+// from the URL (sqlite://PATH, or postgresql://USER:PASSWORD@HOST:PORT/DB).
+// Where the dialects differ (full-text search, JSON arrays) callers branch
+// on dialect() or use the helpers at the end of this file.
 //
 // Errors are mapped in one place per backend: unique violations become
 // AlreadyExists, foreign-key violations FailedPrecondition, lock timeouts
@@ -86,5 +87,10 @@ class Database : public DbSession {
   // A human description without credentials ("sqlite:///data/cutroom.db").
   virtual std::string Describe() const = 0;
 };
+
+// A FROM item with one row per element of a JSON array column, the element
+// as text in <alias>.value: json_each in SQLite, jsonb_array_elements_text
+// in PostgreSQL.
+std::string JsonArrayElements(Dialect dialect, std::string_view column, std::string_view alias);
 
 }  // namespace cutroom::db

@@ -4,11 +4,16 @@
 
 namespace cutroom::db {
 
-const std::vector<Migration>& SqliteMigrations();  // sqlite_schema.cc
+const std::vector<Migration>& SqliteMigrations();    // sqlite_schema.cc
+const std::vector<Migration>& PostgresMigrations();  // postgres_schema.cc
 
 const std::vector<Migration>& MigrationsFor(Dialect dialect) {
   static const std::vector<Migration> kNone;
-  return dialect == Dialect::kSqlite ? SqliteMigrations() : kNone;
+  switch (dialect) {
+    case Dialect::kSqlite: return SqliteMigrations();
+    case Dialect::kPostgres: return PostgresMigrations();
+  }
+  return kNone;
 }
 
 int LatestSchemaVersion(Dialect dialect) {
@@ -17,6 +22,12 @@ int LatestSchemaVersion(Dialect dialect) {
 }
 
 Result<int> CurrentSchemaVersion(DbSession& db) {
+  // Processes that start together migrate one at a time: SQLite's write
+  // lock does this by itself; PostgreSQL gets a transaction-scoped
+  // advisory lock (a no-op outside a transaction).
+  if (db.dialect() == Dialect::kPostgres) {
+    CUTROOM_RETURN_IF_ERROR(db.Query("SELECT pg_advisory_xact_lock(7212300001)").status());
+  }
   CUTROOM_RETURN_IF_ERROR(db.ExecuteScript(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
       " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"));

@@ -85,8 +85,11 @@ Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest r
       last_report = now;
       nlohmann::json progress = {{"bytes", received}, {"total", total ? nlohmann::json(total) : nullptr}};
       deps.db
-          ->Execute("UPDATE media SET metadata = json_set(metadata, '$.import', json(?)), updated_at = ? "
-                    "WHERE video_id = ?",
+          ->Execute(deps.db->dialect() == db::Dialect::kPostgres
+                        ? "UPDATE media SET metadata = jsonb_set(metadata::jsonb, '{import}', ?::jsonb)::text, "
+                          "updated_at = ? WHERE video_id = ?"
+                        : "UPDATE media SET metadata = json_set(metadata, '$.import', json(?)), updated_at = ? "
+                          "WHERE video_id = ?",
                     {progress.dump(), FormatTimestamp(now), pending_id})
           .status()
           .IgnoreError();

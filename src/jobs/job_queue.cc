@@ -20,9 +20,10 @@ std::string JobColumns() {
 }
 
 // A job that waits for others only runs once all of them succeeded.
-constexpr const char* kDependenciesMet =
-    "NOT EXISTS (SELECT 1 FROM json_each(j.depends_on) d JOIN jobs dj ON dj.job_id = d.value "
-    "WHERE dj.status != 'succeeded')";
+std::string DependenciesMet(db::Dialect dialect) {
+  return "NOT EXISTS (SELECT 1 FROM " + db::JsonArrayElements(dialect, "j.depends_on", "d") +
+         " JOIN jobs dj ON dj.job_id = d.value WHERE dj.status != 'succeeded')";
+}
 
 }  // namespace
 
@@ -90,15 +91,19 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
     in += in.empty() ? "?" : ", ?";
     params.push_back(k);
   }
-  // PostgreSQL: the sub-select takes FOR UPDATE SKIP LOCKED; SQLite's write
-  // lock already makes the statement atomic.
+  // SQLite's write lock makes the statement atomic. PostgreSQL runs it under
+  // READ COMMITTED, where two workers could pick the same row: the
+  // sub-select locks its row and skips rows other claims hold (FOR UPDATE
+  // SKIP LOCKED), so each claim gets a different job without waiting.
+  const bool pg = db_->dialect() == db::Dialect::kPostgres;
   std::string sql =
       "UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, "
       "started_at = COALESCE(started_at, ?), updated_at = ?, cancel_requested = cancel_requested "
       "WHERE job_id = (SELECT j.job_id FROM jobs j WHERE "
       "((j.status = 'queued' AND j.run_after <= ?) OR (j.status = 'running' AND j.locked_until < ?)) "
-      "AND j.kind IN (" + in + ") AND " + kDependenciesMet +
-      " ORDER BY j.priority DESC, j.job_id LIMIT 1) RETURNING " + JobColumns();
+      "AND j.kind IN (" + in + ") AND " + DependenciesMet(db_->dialect()) +
+      " ORDER BY j.priority DESC, j.job_id LIMIT 1" + (pg ? " FOR UPDATE OF j SKIP LOCKED" : "") +
+      ") RETURNING " + JobColumns();
   CUTROOM_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
   if (rows.empty()) return std::optional<db::JobRow>();
   db::Repositories repos(*db_, env_, ids_);
@@ -233,7 +238,7 @@ Status JobQueue::MarkCancelled(const db::JobRow& job, const std::string& worker_
 Status JobQueue::Release(const db::JobRow& job, const std::string& worker_id) {
   std::string now = FormatTimestamp(env_->NowMs());
   CUTROOM_ASSIGN_OR_RETURN(
-      int64_t n, db_->Execute("UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), locked_by = NULL, "
+      int64_t n, db_->Execute("UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, locked_by = NULL, "
                               "locked_until = NULL, run_after = ?, updated_at = ? "
                               "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                               {now, now, job.job_id, worker_id}));
@@ -279,8 +284,9 @@ Result<db::JobRow> JobQueue::Get(const std::string& job_id) {
 
 Result<int> JobQueue::FailOrphans() {
   CUTROOM_ASSIGN_OR_RETURN(
-      auto rows, db_->Query("SELECT j.job_id, dj.job_id AS dep, dj.status AS dep_status FROM jobs j, "
-                            "json_each(j.depends_on) d JOIN jobs dj ON dj.job_id = d.value "
+      auto rows, db_->Query("SELECT j.job_id, dj.job_id AS dep, dj.status AS dep_status FROM jobs j CROSS JOIN " +
+                                db::JsonArrayElements(db_->dialect(), "j.depends_on", "d") +
+                                " JOIN jobs dj ON dj.job_id = d.value "
                             "WHERE j.status = 'queued' AND dj.status IN ('failed', 'cancelled')",
                             {}));
   int failed = 0;

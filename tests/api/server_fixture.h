@@ -35,6 +35,7 @@ class ServerFixture : public ::testing::Test {
     ASSERT_OK(config_.Set("server.max_body_bytes", "4096"));
     // Tests poll fast; limits_test turns the rate limit on where it tests it.
     ASSERT_OK(config_.Set("limits.requests_per_minute", "0"));
+    if (cutroom::testing::TestingPostgres()) ASSERT_OK(config_.Set("database.url", cutroom::testing::TestDatabaseUrl(dir_)));
     ConfigureExtra(config_);
     env_ = &fake_env_;
     auto db = db::Database::Open(config_.GetString("database.url"), env_, {});

@@ -60,8 +60,9 @@ TEST_F(Transcription, SpeechBecomesATimedTranscriptInEveryFormat) {
   EXPECT_EQ(found["hits"][0]["video_id"], video);
   EXPECT_EQ(found["hits"][0]["source"], "transcript");
   EXPECT_LT(found["hits"][0]["start_s"].get<double>(), 11.0);
-  EXPECT_NE(found["hits"][0]["snippet"].get<std::string>().find("[your country]"), std::string::npos)
-      << found.dump();
+  // PostgreSQL's ts_headline does not mark stop words ("your").
+  const std::string marked = cutroom::testing::TestingPostgres() ? "your [country]" : "[your country]";
+  EXPECT_NE(found["hits"][0]["snippet"].get<std::string>().find(marked), std::string::npos) << found.dump();
   auto prefix = Json(client_->Get("/api/search?q=countr*&video_id=" + video));
   EXPECT_FALSE(prefix["hits"].empty());
   EXPECT_EQ(client_->Get("/api/search?q=%22unclosed")->status, 400);

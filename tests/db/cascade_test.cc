@@ -55,8 +55,20 @@ class Cascade : public DbFixture {
     return rows.ok() ? *rows->Int(0, "n") : -1;
   }
 
+  // FTS5 in SQLite; in PostgreSQL the tsvector columns that stand for each
+  // FTS5 table (websearch syntax: no prefix*, so "countr*" is "country").
   int64_t SearchHits(const std::string& fts, const std::string& query) {
-    auto rows = db_->Query("SELECT COUNT(*) AS n FROM " + fts + " WHERE " + fts + " MATCH ?", {query});
+    std::string sql = "SELECT COUNT(*) AS n FROM " + fts + " WHERE " + fts + " MATCH ?";
+    std::string q = query;
+    if (db_->dialect() == Dialect::kPostgres) {
+      const std::string table = fts.substr(0, fts.size() - 4);
+      const std::string vector = table == "transcript_segments" ? "text_tsv"
+                                 : table == "scene_index"       ? "description_tsv"
+                                                                : "(ocr_text_tsv || description_tsv)";
+      sql = "SELECT COUNT(*) AS n FROM " + table + " WHERE " + vector + " @@ websearch_to_tsquery('english', ?)";
+      if (q == "countr*") q = "country";
+    }
+    auto rows = db_->Query(sql, {q});
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return rows.ok() ? *rows->Int(0, "n") : -1;
   }

@@ -16,7 +16,7 @@ namespace cutroom::db {
 class DbFixture : public ::testing::Test {
  public:
   void SetUp() override {
-    auto opened = Database::Open("sqlite://" + dir_.File("cutroom.db"), &env_, {});
+    auto opened = Database::Open(cutroom::testing::TestDatabaseUrl(dir_), &env_, {});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     db_ = std::move(opened).value();
     auto migrated = Migrate(*db_, &env_);

@@ -14,7 +14,7 @@ namespace {
 class WorkerPoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::Database::Open("sqlite://" + dir_.File("cutroom.db"), env_, {});
+    auto db = db::Database::Open(cutroom::testing::TestDatabaseUrl(dir_), env_, {});
     ASSERT_OK(db.status());
     db_ = std::move(db).value();
     ASSERT_OK(db::Migrate(*db_, env_).status());

@@ -2,6 +2,11 @@
 
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdlib>
+
+#include "db/database.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +26,30 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+bool TestingPostgres() {
+  const char* url = std::getenv("CUTROOM_TEST_POSTGRES_URL");
+  return url && *url;
+}
+
+std::string TestDatabaseUrl(const TempDir& dir) {
+  if (!TestingPostgres()) return "sqlite://" + dir.File("cutroom.db");
+  const std::string admin = std::getenv("CUTROOM_TEST_POSTGRES_URL");
+  // The temp dir's random suffix names the database: unique per test.
+  std::string name = "t_";
+  for (char c : dir.path().substr(dir.path().rfind('-') + 1)) {
+    name += static_cast<char>(std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_');
+  }
+  name += "_" + std::to_string(::getpid());
+  auto db = db::Database::Open(admin, Env::Default(), {});
+  if (!db.ok()) {
+    ADD_FAILURE() << "CUTROOM_TEST_POSTGRES_URL: " << db.status().ToString();
+    return "";
+  }
+  Status made = (*db)->Execute("CREATE DATABASE " + name).status();
+  if (!made.ok()) ADD_FAILURE() << "CREATE DATABASE " << name << ": " << made.ToString();
+  return admin.substr(0, admin.rfind('/') + 1) + name;
 }
 
 std::string SharedData(const std::string& relative) {

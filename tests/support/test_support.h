@@ -32,6 +32,13 @@ std::string TestMedia(const std::string& name);
 std::string SourceDir();
 std::string CutroomBinary();
 
+// The database URL a test should use: a SQLite file in dir, or, when
+// CUTROOM_TEST_POSTGRES_URL names a PostgreSQL server (the "pg." copies of
+// the database-touching tests; tests/support/pg_cluster.sh), a new empty
+// database created on it for this test.
+std::string TestDatabaseUrl(const TempDir& dir);
+bool TestingPostgres();
+
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
 
