@@ -17,7 +17,7 @@ export function AiEditPanel({ video, player }: { video: Video; player: Player })
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [history, setHistory] = useState<AiEditJob[]>([]);
-  const [opts, setOpts] = useState<RenderOptions>({ aspect: '9:16', reframe: 'face', captions: 'bold' });
+  const [opts, setOpts] = useState<RenderOptions>({ aspect: '9:16', reframe: 'auto', captions: 'bold' });
   const { renders, start } = useRenders(video.video_id);
 
   useEffect(() => {

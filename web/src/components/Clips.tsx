@@ -80,8 +80,10 @@ export function RenderOptionsForm({ value, onChange, idPrefix }: { value: Render
       <label>
         Reframe
         <select id={`${idPrefix}-reframe`} value={value.reframe} onChange={(e) => onChange({ ...value, reframe: (e.target as HTMLSelectElement).value })}>
+          <option value="auto">by content</option>
           <option value="face">follow faces</option>
           <option value="center">center</option>
+          <option value="fit">fit over blur</option>
         </select>
       </label>
       <label>
@@ -141,7 +143,7 @@ export function RenderList({ renders }: { renders: EditJob[] }) {
 
 export function ClipsPanel({ video, clips, player }: { video: Video; clips: Loaded<{ clips: Clip[] }>; player: Player }) {
   const token = useStore(mediaToken);
-  const [opts, setOpts] = useState<RenderOptions>({ aspect: '9:16', reframe: 'face', captions: 'bold' });
+  const [opts, setOpts] = useState<RenderOptions>({ aspect: '9:16', reframe: 'auto', captions: 'bold' });
   const { renders, start } = useRenders(video.video_id);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState('');
