@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Clip rendering benchmark: 30 s of a 1920x1080 H.264 talk video rendered
-# to a 720x1280 (9:16) clip with burned-in captions, by cutroom's in-process
-# renderer (render_bench -> edit::Render) and by the equivalent ffmpeg
-# command (input seek, crop -> scale -> ass, libx264 veryfast CRF 20 + AAC,
-# +faststart), in the same run, on the same cached source and captions.
+# to a 1080x1920 (9:16, the platform size edit jobs default to) clip with
+# burned-in captions, by cutroom's in-process renderer (render_bench ->
+# edit::Render) and by the equivalent ffmpeg command (input seek, crop ->
+# lanczos scale -> ass, libx264 veryfast CRF 20 with a 10 Mb/s VBV cap +
+# AAC, +faststart), in the same run, on the same cached source and captions.
 # Not a test: it prints a table, marks a missed target and exits 0 unless
 # something broke. See README.md beside this file.
 #
@@ -17,7 +18,8 @@
 #                  a cache folder beside render_bench, inside its build dir)
 #   START=5        where the clip starts in the source (seconds)
 #   DURATION=30    clip length (seconds)
-#   PRESET=veryfast CRF=20  x264 settings, the same for both
+#   PRESET=veryfast CRF=20 MAXRATE=10000  x264 settings (MAXRATE in kbit/s,
+#                  buffer twice that; 0: no cap), the same for both
 #   REPEAT=3       runs of each tool, alternating; the fastest counts
 #   TARGET=1.05    cutroom / ffmpeg wall-time ratio to stay under
 #   KEEP=0         1: keep the output dir
@@ -31,6 +33,7 @@ START=${START:-5}
 DURATION=${DURATION:-30}
 PRESET=${PRESET:-veryfast}
 CRF=${CRF:-20}
+MAXRATE=${MAXRATE:-10000}
 REPEAT=${REPEAT:-3}
 TARGET=${TARGET:-1.05}
 KEEP=${KEEP:-0}
@@ -67,19 +70,24 @@ awk -v d="$src_duration" -v s="$START" -v t="$DURATION" 'BEGIN { exit !(d >= s +
   die "the source is $src_duration s long; START + DURATION must fit"
 cat "$src" >/dev/null  # both tools read it from the page cache
 
-# --- the clip: centred 9:16 crop of the 16:9 frame, scaled to 720x1280 ----------------
+# --- the clip: centred 9:16 crop of the 16:9 frame, enlarged to 1080x1920 ------------
 crop_w=608 crop_h=1080 crop_x=656 crop_y=0
-out_w=720 out_h=1280
+out_w=1080 out_h=1920
+# Enlarging: lanczos, as edit::Render chooses when the output is larger than the crop.
+scaler=lanczos
+rate_opts=()
+((MAXRATE > 0)) && rate_opts=(-maxrate "${MAXRATE}k" -bufsize "$((2 * MAXRATE))k")
 end=$(awk -v s="$START" -v t="$DURATION" 'BEGIN { print s + t }')
 ass="$WORK/captions.ass"
 "$RENDER_BENCH" --make-ass "$src.truth.json" --input "$src" --output unused --range "$START:$end" \
   --size "${out_w}x$out_h" --ass "$ass"
 
 cutroom_cmd=("$RENDER_BENCH" --input "$src" --output "$WORK/cutroom.mp4" --range "$START:$end"
-  --crop "${crop_w}x$crop_h" --size "${out_w}x$out_h" --ass "$ass" --preset "$PRESET" --crf "$CRF")
+  --crop "${crop_w}x$crop_h" --size "${out_w}x$out_h" --ass "$ass" --preset "$PRESET" --crf "$CRF"
+  --maxrate "$MAXRATE")
 ffmpeg_cmd=(ffmpeg -nostdin -v error -y -ss "$START" -t "$DURATION" -i "$src"
-  -vf "crop=$crop_w:$crop_h:$crop_x:$crop_y,scale=$out_w:$out_h:flags=bicubic,ass=$ass"
-  -c:v libx264 -preset "$PRESET" -crf "$CRF" -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart
+  -vf "crop=$crop_w:$crop_h:$crop_x:$crop_y,scale=$out_w:$out_h:flags=$scaler,ass=$ass"
+  -c:v libx264 -preset "$PRESET" -crf "$CRF" "${rate_opts[@]}" -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart
   "$WORK/ffmpeg.mp4")
 
 # Wall-clock seconds of one run of "$@".
@@ -121,9 +129,9 @@ ratio=$(awk -v c="$cr_best" -v f="$ff_best" 'BEGIN { printf "%.3f", c / f }')
 mark=$(awk -v r="$ratio" -v t="$TARGET" 'BEGIN { print (r <= t) ? "" : " *" }')
 echo
 echo "${DURATION} s of a 1920x1080 30 fps H.264 + AAC talk -> ${out_w}x$out_h, crop ${crop_w}x$crop_h, ASS captions,"
-echo "x264 $PRESET CRF $CRF + AAC 128k, best of $REPEAT runs each ($(nproc) cores)"
+echo "x264 $PRESET CRF $CRF maxrate ${MAXRATE}k + AAC 128k, $scaler scaling, best of $REPEAT runs each ($(nproc) cores)"
 printf '%-9s %9s   %s\n' "tool" "seconds" "output"
 printf '%-9s %9s   %s\n' "ffmpeg" "$ff_best" "$(describe "$WORK/ffmpeg.mp4")"
 printf '%-9s %9s   %s\n' "cutroom" "$cr_best" "$(describe "$WORK/cutroom.mp4")"
 echo "cutroom / ffmpeg = $ratio$mark (target <= $TARGET); PSNR cutroom vs ffmpeg frames: ${psnr:-?} dB"
-echo "(* = target missed; ffmpeg: ${ffmpeg_cmd[*]:0:8} ... -vf crop,scale,ass -c:v libx264 ...)"
+echo "(* = target missed; ffmpeg: ${ffmpeg_cmd[*]:0:8} ... -vf crop,scale=$scaler,ass -c:v libx264 ...)"

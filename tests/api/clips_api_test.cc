@@ -140,7 +140,7 @@ TEST_F(ClipsApi, BadEditRequestsAreRefusedWithTheReason) {
   auto created = Json(r);
   EXPECT_EQ(created["spec"]["captions"], false);
   EXPECT_NE(created["spec"]["notes"].dump().find("no transcript"), std::string::npos);
-  EXPECT_EQ(created["spec"]["output"]["width"], 180);  // 1:1 from a 180 px tall source, not enlarged
+  EXPECT_EQ(created["spec"]["output"]["width"], 720);  // 1:1 platform size for a source under 1080p
   auto job = WaitJob(created["job_id"]);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   auto edit = Json(client_->Get("/api/edit-jobs/" + created["edit_job_id"].get<std::string>()));
@@ -165,7 +165,7 @@ TEST_F(ClipsApi, FaceReframeKeepsAMovingFaceInTheCrop) {
   auto faces_in_render = [&](const std::string& reframe) {
     auto r = client_->Post("/api/edit-jobs",
                            nlohmann::json{{"video_id", video}, {"ranges", {{0.0, 8.0}}}, {"aspect", "9:16"},
-                                          {"reframe", reframe}, {"captions", false}}
+                                          {"reframe", reframe}, {"captions", false}, {"output", {{"size", "native"}}}}
                                .dump(),
                            "application/json");
     EXPECT_EQ(r->status, 202) << r->body;
