@@ -28,6 +28,8 @@ Status OpenRuntime(Runtime& rt) {
   CUTROOM_ASSIGN_OR_RETURN(rt.blobs, storage::BlobStore::Open(rt.config.GetString("storage.blob_url"), rt.env));
   rt.events = std::make_unique<jobs::EventLog>(rt.db.get(), rt.env);
   rt.queue = std::make_unique<jobs::JobQueue>(rt.db.get(), rt.env, rt.ids.get(), rt.events.get());
+  CUTROOM_ASSIGN_OR_RETURN(auto limits, jobs::JobQueue::ParseLimits(rt.config.GetString("jobs.global_limits")));
+  rt.queue->SetGlobalLimits(std::move(limits));
   ingest::SetRemoteCacheBytes(
       static_cast<uint64_t>(std::max<int64_t>(0, rt.config.GetInt("ingest.reference_cache_mb"))) << 20);
   return Status::Ok();

@@ -40,6 +40,16 @@ std::optional<double> DbRows::Real(size_t row, std::string_view column) const {
   return std::nullopt;
 }
 
+Result<std::unique_ptr<ChannelListener>> Database::Listen(const std::string&) {
+  return Status::NotSupported(Describe() + " has no notifications; poll");
+}
+
+Status Database::Signal(DbSession& session, const std::string& channel) {
+  if (session.dialect() != Dialect::kPostgres) return Status::Ok();
+  // Channel names are cutroom's own identifiers, never user input.
+  return session.Execute("NOTIFY " + channel).status();
+}
+
 std::string JsonArrayElements(Dialect dialect, std::string_view column, std::string_view alias) {
   if (dialect == Dialect::kPostgres) {
     return "jsonb_array_elements_text(" + std::string(column) + "::jsonb) AS " + std::string(alias) + "(value)";

@@ -71,6 +71,18 @@ struct DatabaseOptions {
   bool create_if_missing = true;
 };
 
+// Wakes a waiter when another process signals a channel (PostgreSQL
+// LISTEN/NOTIFY), so idle workers pick up new jobs at once rather than at
+// their next poll.
+class ChannelListener {
+ public:
+  virtual ~ChannelListener() = default;
+  // Waits up to timeout_ms; true when the channel was signalled (one or
+  // more times) since the last call. Unavailable when the connection broke
+  // (the caller may Listen again later).
+  virtual Result<bool> Wait(int timeout_ms) = 0;
+};
+
 class Database : public DbSession {
  public:
   // url: "sqlite://PATH", "sqlite::memory:" or "postgresql://...".
@@ -83,6 +95,13 @@ class Database : public DbSession {
 
   // Cheap reachability check for /readyz.
   virtual Status Ping() = 0;
+
+  // A listener on channel on its own connection; NotSupported where the
+  // backend has no notifications (SQLite: one process, callers poll).
+  virtual Result<std::unique_ptr<ChannelListener>> Listen(const std::string& channel);
+  // Signals channel (delivered when the surrounding transaction commits);
+  // a no-op where there are no notifications.
+  static Status Signal(DbSession& session, const std::string& channel);
 
   // A human description without credentials ("sqlite:///data/cutroom.db").
   virtual std::string Describe() const = 0;

@@ -166,6 +166,45 @@ class PgTransactionSession : public DbSession {
   Status first_error_ = Status::Ok();
 };
 
+// LISTEN on a connection of its own; notifications arrive while it waits.
+class PgListener : public ChannelListener {
+ public:
+  static Result<std::unique_ptr<PgListener>> Open(const std::string& url, const std::string& channel) {
+    try {
+      auto listener = std::unique_ptr<PgListener>(new PgListener(url));
+      listener->receiver_ = std::make_unique<Receiver>(*listener->conn_, channel, &listener->signalled_);
+      return listener;
+    } catch (const std::exception& e) {
+      return PgError(e, "listen on " + channel);
+    }
+  }
+
+  Result<bool> Wait(int timeout_ms) override {
+    try {
+      if (!signalled_) conn_->await_notification(timeout_ms / 1000, (timeout_ms % 1000) * 1000L);
+      bool was = signalled_;
+      signalled_ = false;
+      return was;
+    } catch (const std::exception& e) {
+      return PgError(e, "wait for notifications");
+    }
+  }
+
+ private:
+  struct Receiver : pqxx::notification_receiver {
+    Receiver(pqxx::connection_base& c, const std::string& channel, bool* flag)
+        : pqxx::notification_receiver(c, channel), flag_(flag) {}
+    void operator()(const std::string&, int) override { *flag_ = true; }
+    bool* flag_;
+  };
+  explicit PgListener(const std::string& url) : conn_(std::make_unique<pqxx::connection>(url)) {}
+  // Declared after the connection, so destroyed before it: the receiver
+  // unregisters itself from the connection.
+  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<Receiver> receiver_;
+  bool signalled_ = false;
+};
+
 class PostgresDatabase : public Database {
  public:
   PostgresDatabase(std::string url, DatabaseOptions options) : url_(std::move(url)), options_(options) {}
@@ -222,6 +261,11 @@ class PostgresDatabase : public Database {
   }
 
   Status Ping() override { return Query("SELECT 1", {}).status(); }
+
+  Result<std::unique_ptr<ChannelListener>> Listen(const std::string& channel) override {
+    CUTROOM_ASSIGN_OR_RETURN(auto listener, PgListener::Open(url_, channel));
+    return std::unique_ptr<ChannelListener>(std::move(listener));
+  }
 
   std::string Describe() const override { return described_; }
 

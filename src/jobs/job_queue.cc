@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 
 #include "db/tables.h"
 
@@ -26,6 +28,32 @@ std::string DependenciesMet(db::Dialect dialect) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, int>> JobQueue::ParseLimits(const std::string& text) {
+  std::map<std::string, int> limits;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string kind = item.substr(0, eq);
+    kind.erase(kind.find_last_not_of(" \t") + 1);
+    char* rest = nullptr;
+    long n = eq == std::string::npos ? -1 : std::strtol(item.c_str() + eq + 1, &rest, 10);
+    if (kind.empty() || n < 1 || n > 10000 || (rest && *rest && !std::isspace(static_cast<unsigned char>(*rest)))) {
+      return Status::InvalidArgument("jobs.global_limits: '" + item + "' is not KIND=N with N from 1 to 10000");
+    }
+    limits[kind] = static_cast<int>(n);
+  }
+  return limits;
+}
+
+void JobQueue::Wake() { db::Database::Signal(*db_, kWakeChannel).IgnoreError(); }
 
 bool IsRetryable(const Status& status) {
   switch (status.code()) {
@@ -77,6 +105,7 @@ Result<db::JobRow> JobQueue::Enqueue(const EnqueueRequest& request) {
   });
   CUTROOM_RETURN_IF_ERROR(st);
   Emit(inserted, "status", {});
+  Wake();
   return inserted;
 }
 
@@ -91,6 +120,15 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
     in += in.empty() ? "?" : ", ?";
     params.push_back(k);
   }
+  // Kinds with a global limit: claimable only while fewer of them hold a
+  // live lease than the limit allows.
+  std::string limited;
+  for (const auto& [kind, limit] : global_limits_) {
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;
+    limited += " AND (j.kind != ? OR (SELECT COUNT(*) FROM jobs r WHERE r.kind = ? AND r.status = 'running' "
+               "AND r.locked_until >= ?) < ?)";
+    params.insert(params.end(), {kind, kind, now, int64_t{limit}});
+  }
   // SQLite's write lock makes the statement atomic. PostgreSQL runs it under
   // READ COMMITTED, where two workers could pick the same row: the
   // sub-select locks its row and skips rows other claims hold (FOR UPDATE
@@ -101,10 +139,23 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
       "started_at = COALESCE(started_at, ?), updated_at = ?, cancel_requested = cancel_requested "
       "WHERE job_id = (SELECT j.job_id FROM jobs j WHERE "
       "((j.status = 'queued' AND j.run_after <= ?) OR (j.status = 'running' AND j.locked_until < ?)) "
-      "AND j.kind IN (" + in + ") AND " + DependenciesMet(db_->dialect()) +
+      "AND j.kind IN (" + in + ")" + limited + " AND " + DependenciesMet(db_->dialect()) +
       " ORDER BY j.priority DESC, j.job_id LIMIT 1" + (pg ? " FOR UPDATE OF j SKIP LOCKED" : "") +
       ") RETURNING " + JobColumns();
-  CUTROOM_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
+  db::DbRows rows;
+  if (pg && !limited.empty()) {
+    // Counting and claiming must not interleave between processes: under
+    // READ COMMITTED two claims could both count one free slot. A
+    // transaction-scoped advisory lock serialises limited claims (they
+    // are short); unlimited ones stay lock-free.
+    CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+      CUTROOM_RETURN_IF_ERROR(tx.Query("SELECT pg_advisory_xact_lock(7212300002)").status());
+      CUTROOM_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
+      return Status::Ok();
+    }));
+  } else {
+    CUTROOM_ASSIGN_OR_RETURN(rows, db_->Query(sql, params));
+  }
   if (rows.empty()) return std::optional<db::JobRow>();
   db::Repositories repos(*db_, env_, ids_);
   CUTROOM_ASSIGN_OR_RETURN(db::JobRow job, repos.jobs.Decode(rows.rows[0]));
@@ -178,6 +229,7 @@ Status JobQueue::Succeed(const db::JobRow& job, const std::string& worker_id, co
   done.progress = 1;
   done.result = result;
   Emit(done, "status", {});
+  Wake();  // jobs waiting on this one may run now
   return Status::Ok();
 }
 
@@ -247,6 +299,7 @@ Status JobQueue::Release(const db::JobRow& job, const std::string& worker_id) {
   db::JobRow after = job;
   after.status = "queued";
   Emit(after, "status", {});
+  Wake();
   return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 // Thread-safety: safe to share; all state is in the database.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,18 @@ class JobQueue {
       : db_(db), env_(env), ids_(ids), events_(events), retry_(retry) {}
 
   Result<db::JobRow> Enqueue(const EnqueueRequest& request);
+
+  // Most jobs of a kind running at once across every process sharing the
+  // database ({"render": 1}): counted in the database at claim time (jobs
+  // whose lease has run out do not count). Config: jobs.global_limits.
+  void SetGlobalLimits(std::map<std::string, int> limits) { global_limits_ = std::move(limits); }
+  // "render=1, transcription=2" -> {"render": 1, "transcription": 2}.
+  static Result<std::map<std::string, int>> ParseLimits(const std::string& text);
+
+  // The channel signalled (PostgreSQL NOTIFY) whenever a job may have
+  // become runnable: enqueued, released, or a job others depend on
+  // succeeded. Idle workers in other processes LISTEN on it.
+  static constexpr const char* kWakeChannel = "cutroom_jobs";
 
   // Claims the best runnable job of one of kinds (never of excluded ones),
   // or returns nullopt. lease_ms: how long the claim holds without a
@@ -93,12 +106,14 @@ class JobQueue {
   int64_t BackoffMs(int64_t attempt);
   Status UpdateProcessing(const db::JobRow& job, const std::string& status, const std::string& error);
   void Emit(const db::JobRow& job, const std::string& type, nlohmann::json data);
+  void Wake();
 
   db::Database* db_;
   Env* env_;
   IdGenerator* ids_;
   EventLog* events_;
   RetryPolicy retry_;
+  std::map<std::string, int> global_limits_;
 };
 
 // Whether retrying can help: bad input, missing things, unsupported

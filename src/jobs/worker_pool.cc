@@ -93,9 +93,43 @@ void WorkerPool::Start() {
   stopping_ = false;
   for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this, i] { WorkLoop(i); });
   monitor_ = std::thread([this] { MonitorLoop(); });
+  if (services_.db->dialect() == db::Dialect::kPostgres) listener_ = std::thread([this] { ListenLoop(); });
 }
 
-void WorkerPool::Notify() { cv_.notify_all(); }
+void WorkerPool::ListenLoop() {
+  std::unique_ptr<db::ChannelListener> listener;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    if (!listener) {
+      auto opened = services_.db->Listen(JobQueue::kWakeChannel);
+      if (!opened.ok()) {
+        spdlog::warn("workers: cannot listen for new jobs ({}); polling every {} ms", opened.status().ToString(),
+                     options_.poll_ms);
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_; });
+        continue;
+      }
+      listener = std::move(opened).value();
+    }
+    auto signalled = listener->Wait(250);  // short, so Stop() is not kept waiting
+    if (!signalled.ok()) {
+      listener.reset();  // the connection broke: listen again on a new one
+    } else if (*signalled) {
+      Notify();
+    }
+  }
+}
+
+void WorkerPool::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++wake_seq_;
+  }
+  cv_.notify_all();
+}
 
 void WorkerPool::Stop() {
   {
@@ -115,6 +149,7 @@ void WorkerPool::Stop() {
   }
   cv_.notify_all();
   if (monitor_.joinable()) monitor_.join();
+  if (listener_.joinable()) listener_.join();
 }
 
 std::vector<std::string> WorkerPool::ClaimableKinds() {
@@ -133,10 +168,12 @@ void WorkerPool::WorkLoop(int index) {
     // the last free slot of a kind with a concurrency limit.
     std::unique_lock claim_lock(claim_mu_);
     std::vector<std::string> kinds;
+    uint64_t seen_wake = 0;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
       kinds = ClaimableKinds();
+      seen_wake = wake_seq_;
     }
     auto claimed = queue_->Claim(worker_id, kinds, options_.lease_ms);
     if (!claimed.ok()) {
@@ -162,8 +199,12 @@ void WorkerPool::WorkLoop(int index) {
       continue;
     }
     claim_lock.unlock();
+    // Nothing to do: sleep until the next poll, or until Notify() says new
+    // work may have arrived since this claim began (a job finishing here
+    // frees a slot without notifying: the poll covers it).
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), [this] { return stopping_; });
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                 [this, seen_wake] { return stopping_ || wake_seq_ != seen_wake; });
   }
 }
 

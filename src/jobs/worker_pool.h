@@ -124,6 +124,9 @@ class WorkerPool {
 
   void WorkLoop(int index);
   void MonitorLoop();
+  // Wakes idle work loops when another process signals new work
+  // (PostgreSQL LISTEN/NOTIFY); polling every poll_ms stays the fallback.
+  void ListenLoop();
   // REQUIRES: job is registered in running_ (by WorkLoop).
   void Execute(const db::JobRow& job, const std::string& worker_id, const std::shared_ptr<CancelToken>& token);
   std::vector<std::string> ClaimableKinds();
@@ -142,6 +145,8 @@ class WorkerPool {
   std::map<std::string, Running> running_;  // by job id
   std::vector<std::thread> threads_;
   std::thread monitor_;
+  std::thread listener_;
+  uint64_t wake_seq_ = 0;  // guarded by mu_; bumped by Notify()
   std::atomic<int64_t> finished_{0};
 };
 

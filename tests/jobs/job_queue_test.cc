@@ -194,5 +194,68 @@ TEST_F(JobQueueTest, EventsRecordEveryTransitionInOrderPerOwner) {
   EXPECT_TRUE(events_->Since(before, "own_other", "")->empty());
 }
 
+TEST_F(JobQueueTest, GlobalLimitsHoldAcrossClaimantsAndFreeOnFinishOrExpiredLease) {
+  queue_->SetGlobalLimits({{"a", 1}});
+  auto first_a = Enqueue("a");
+  auto second_a = Enqueue("a");
+  auto b = Enqueue("b");
+  // Another process's queue on the same database sees the same count.
+  JobQueue other(db_.get(), &env_, &ids_, events_.get());
+  other.SetGlobalLimits({{"a", 1}});
+  auto c1 = Claim("w1");
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(c1->job_id, first_a.job_id);
+  auto c2 = other.Claim("w2", {"a", "b"}, 10'000);
+  ASSERT_OK(c2.status());
+  ASSERT_TRUE(c2->has_value());
+  EXPECT_EQ((*c2)->job_id, b.job_id) << "the second 'a' waits: one runs already";
+  auto none = other.Claim("w3", {"a"}, 10'000);
+  ASSERT_OK(none.status());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_OK(queue_->Succeed(*c1, "w1", {}));
+  auto next = other.Claim("w3", {"a"}, 10'000);
+  ASSERT_OK(next.status());
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->job_id, second_a.job_id);
+  // A worker that died holds its slot only until its lease runs out.
+  Enqueue("a");
+  EXPECT_FALSE(Claim("w4", {"a"}));
+  env_.AdvanceMs(11'000);
+  EXPECT_TRUE(Claim("w4", {"a"}));
+}
+
+TEST(JobQueueLimits, ParseKindEqualsCount) {
+  auto ok = JobQueue::ParseLimits(" render=1, transcription = 2 ,");
+  ASSERT_OK(ok.status());
+  EXPECT_EQ(ok->at("render"), 1);
+  EXPECT_EQ(ok->at("transcription"), 2);
+  EXPECT_TRUE(JobQueue::ParseLimits("")->empty());
+  for (const char* bad : {"render", "render=0", "render=x", "=2", "render=2x"}) {
+    auto r = JobQueue::ParseLimits(bad);
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("jobs.global_limits"), std::string::npos);
+    }
+  }
+}
+
+// PostgreSQL: a job enqueued through one connection wakes a listener on
+// another at once (LISTEN/NOTIFY), rather than at the next poll.
+TEST_F(JobQueueTest, EnqueueWakesListenersInOtherProcesses) {
+  auto listener = db_->Listen(JobQueue::kWakeChannel);
+  if (db_->dialect() != db::Dialect::kPostgres) {
+    EXPECT_EQ(listener.status().code(), StatusCode::kNotSupported);
+    GTEST_SKIP() << "SQLite has no notifications (one process; workers poll)";
+  }
+  ASSERT_OK(listener.status());
+  auto quiet = (*listener)->Wait(100);
+  ASSERT_OK(quiet.status());
+  EXPECT_FALSE(*quiet);
+  Enqueue("a");
+  auto woken = (*listener)->Wait(5000);
+  ASSERT_OK(woken.status());
+  EXPECT_TRUE(*woken);
+}
+
 }  // namespace
 }  // namespace cutroom::jobs
