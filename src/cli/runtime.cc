@@ -25,7 +25,8 @@ Status OpenRuntime(Runtime& rt) {
   CUTROOM_ASSIGN_OR_RETURN(rt.db, db::Database::Open(url, rt.env, options));
   CUTROOM_ASSIGN_OR_RETURN(auto report, db::Migrate(*rt.db, rt.env));
   for (const auto& name : report.applied) spdlog::info("applied migration {}", name);
-  CUTROOM_ASSIGN_OR_RETURN(rt.blobs, storage::BlobStore::Open(rt.config.GetString("storage.blob_url"), rt.env));
+  // The store gets the whole config: S3 needs its endpoint, region and staging dir.
+  CUTROOM_ASSIGN_OR_RETURN(rt.blobs, storage::BlobStore::Open(rt.config, rt.env));
   rt.events = std::make_unique<jobs::EventLog>(rt.db.get(), rt.env);
   rt.queue = std::make_unique<jobs::JobQueue>(rt.db.get(), rt.env, rt.ids.get(), rt.events.get());
   CUTROOM_ASSIGN_OR_RETURN(auto limits, jobs::JobQueue::ParseLimits(rt.config.GetString("jobs.global_limits")));
@@ -38,6 +39,7 @@ Status OpenRuntime(Runtime& rt) {
 jobs::WorkerPool& MakeWorkers(Runtime& rt, int count) {
   jobs::WorkerPoolOptions options;
   options.workers = count > 0 ? count : static_cast<int>(std::max<int64_t>(1, rt.config.GetInt("workers.count")));
+  options.lease_ms = std::clamp<int64_t>(rt.config.GetInt("workers.lease_ms"), 1000, 3'600'000);
   rt.workers = std::make_unique<jobs::WorkerPool>(
       rt.queue.get(), jobs::JobServices{rt.env, rt.db.get(), rt.blobs.get(), rt.ids.get(), &rt.config}, options);
   analysis::RegisterStages(*rt.workers);

@@ -105,6 +105,8 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
        "sqlite://PATH, or postgresql://USER:PASSWORD@HOST:PORT/DB to share state with other processes"},
       {"database.busy_timeout_ms", ConfigType::kInt, "5000", "", "how long a statement waits for a lock"},
       {"workers.count", ConfigType::kInt, DefaultWorkerCount(), "--workers", "background workers"},
+      {"workers.lease_ms", ConfigType::kInt, "30000", "",
+       "how long a claimed job stays with a worker that stopped heartbeating before another may take it"},
       {"jobs.global_limits", ConfigType::kString, "", "",
        "most jobs of a kind running at once across every process sharing the database, e.g. render=1,transcription=2"},
       {"ingest.allow_private_urls", ConfigType::kBool, "false", "",
