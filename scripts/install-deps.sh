@@ -57,6 +57,10 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -f "$here/tests/e2e/package.json" ]; then
   (cd "$here/tests/e2e" && npm install --no-audit --no-fund --loglevel=error)
 fi
+# s3rver, the S3-compatible server the storage tests start (its own lockfile).
+if [ -f "$here/tests/fakes/s3rver/package.json" ]; then
+  (cd "$here/tests/fakes/s3rver" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # The web UI's build tools and libraries (web/ has its own lockfile; npm ci installs exactly it).
 if [ -f "$here/web/package.json" ]; then
   (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,7 +1,9 @@
 // SourceMedia: a path the media functions can read for a media row's
-// source: the stored file, or for a URL reference a remote input
-// (media/remote_input.h) read with HTTP ranges through the SSRF-safe
-// fetcher and checked against the version seen when it was added.
+// source: the stored file; for a blob store without local paths (S3) a
+// remote input (media/remote_input.h) read through the store's BlobReader
+// (ranged GETs with read-ahead); or for a URL reference a remote input read
+// with HTTP ranges through the SSRF-safe fetcher and checked against the
+// version seen when it was added.
 //
 // Stages hold a SourceMedia for as long as they decode. libav reports a
 // failed remote read only as "I/O error"; Explain() puts back the reason
@@ -30,6 +32,8 @@ class SourceMedia {
 
   const std::string& path() const { return path_; }
   bool remote() const { return remote_ != nullptr; }
+  // Whether it is a stored blob read remotely (S3) rather than a URL.
+  bool stored_blob() const;
   // The error a remote read met, when `failure` came from one; else failure.
   Status Explain(const Status& failure) const;
   // Requests and bytes this source's reads fetched so far (0 when local).

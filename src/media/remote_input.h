@@ -1,5 +1,6 @@
 // Remote inputs: media read through a RandomAccessSource (URL references,
-// read with HTTP ranges) wherever the media functions take a file path.
+// read with HTTP ranges; stored blobs without a local file, read with the
+// blob store's ranged GETs) wherever the media functions take a file path.
 //
 // A ScopedRemoteInput registers a factory of sources under a pseudo-path
 // ("cutroom-remote:N/NAME") for its lifetime; OpenMedia (media/av_util.h),

@@ -7,8 +7,9 @@
 // directory), so a reader sees the whole blob or none of it, even after a
 // crash. Reads are positional, for HTTP byte ranges.
 //
-// Backends: local disk (file://DIR). S3-compatible storage comes with the
-// scale-out issue and slots in behind this interface.
+// Backends: local disk (file://DIR) and S3-compatible object storage
+// (s3://bucket/prefix, s3_blob_store.h), which has no local paths: media in
+// it is decoded through ranged reads.
 // Thread-safety: a BlobStore is safe to share; a writer or reader is used by
 // one thread at a time.
 #pragma once
@@ -19,6 +20,7 @@
 #include <vector>
 #include <string_view>
 
+#include "core/config.h"
 #include "core/env.h"
 
 namespace cutroom::storage {
@@ -41,14 +43,24 @@ class BlobReader {
   virtual ~BlobReader() = default;
   virtual Result<size_t> ReadAt(uint64_t offset, void* buf, size_t n) const = 0;
   virtual uint64_t size() const = 0;
+  // Requests and bytes a remote reader has fetched so far (0 for a local
+  // file), for logs and for tests of the read-ahead.
+  virtual uint64_t fetch_requests() const { return 0; }
+  virtual uint64_t fetch_bytes() const { return 0; }
 };
 
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
 
-  // url: "file:///abs/dir" or "file://relative/dir".
+  // url: "file:///abs/dir", "file://relative/dir" or "s3://bucket[/prefix]"
+  // (then with the default storage.s3_* settings and credentials from the
+  // process environment).
   static Result<std::unique_ptr<BlobStore>> Open(const std::string& url, Env* env);
+  // storage.blob_url with the storage.* settings it needs (S3 endpoint,
+  // region, path style, data_dir for staging); S3 credentials come from
+  // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+  static Result<std::unique_ptr<BlobStore>> Open(const Config& config, Env* env);
 
   virtual Result<std::unique_ptr<BlobWriter>> NewWriter(const std::string& key) = 0;
   virtual Result<std::unique_ptr<BlobReader>> OpenReader(const std::string& key) = 0;

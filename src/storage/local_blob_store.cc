@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/blob_store.h"
+#include "storage/s3_blob_store.h"
 
 namespace cutroom::storage {
 namespace {
@@ -205,9 +206,20 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& url, Env* 
     return std::unique_ptr<BlobStore>(std::move(store));
   }
   if (url.rfind("s3://", 0) == 0) {
-    return Status::NotSupported("S3 blob storage is not built into this binary yet; use file://DIR for storage.blob_url");
+    Config config = Config::Defaults();
+    CUTROOM_RETURN_IF_ERROR(config.Set("storage.blob_url", url));
+    return Open(config, env);
   }
-  return Status::InvalidArgument("unsupported blob URL '" + url + "' (expected file://DIR)");
+  return Status::InvalidArgument("unsupported blob URL '" + url + "' (expected file://DIR or s3://bucket/prefix)");
+}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const Config& config, Env* env) {
+  std::string url = config.GetString("storage.blob_url");
+  if (url.rfind("s3://", 0) != 0) return Open(url, env);
+  CUTROOM_ASSIGN_OR_RETURN(S3StoreOptions options, S3StoreOptions::FromConfig(config, Config::ProcessEnvironment()));
+  auto store = OpenS3BlobStore(std::move(options), env);
+  if (!store.ok()) return store.status().WithContext("blob store " + url);
+  return store;
 }
 
 Status ValidateKey(std::string_view key) {

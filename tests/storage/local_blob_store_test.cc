@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "core/fake_env.h"
 #include "storage/blob_store.h"
 #include "support/test_support.h"
@@ -102,7 +104,14 @@ TEST_F(LocalBlobStoreTest, ReportsFreeSpaceAndWritability) {
 
 TEST(BlobStoreOpen, RejectsUnknownSchemes) {
   EXPECT_TRUE(BlobStore::Open("ftp://x", Env::Default()).status().IsInvalidArgument());
-  EXPECT_EQ(BlobStore::Open("s3://bucket", Env::Default()).status().code(), StatusCode::kNotSupported);
+}
+
+TEST(BlobStoreOpen, S3WithoutCredentialsSaysWhichVariablesToSet) {
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  auto s = BlobStore::Open("s3://bucket", Env::Default());
+  EXPECT_TRUE(s.status().IsInvalidArgument()) << s.status().ToString();
+  EXPECT_NE(s.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos) << s.status().ToString();
 }
 
 }  // namespace
