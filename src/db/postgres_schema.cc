@@ -5,7 +5,7 @@
 //
 // The translation: INTEGER is BIGINT (SQLite's integers are 64-bit), REAL
 // is DOUBLE PRECISION (PostgreSQL's REAL is 4 bytes), AUTOINCREMENT is an
-// identity column, JSON stays TEXT checked by json_valid() (a function
+// identity column, JSON stays TEXT checked by json_valid() (an SQL function
 // defined here, so the CHECK constraints read the same), and full-text
 // search is a generated tsvector column with a GIN index where SQLite has
 // an FTS5 table and triggers.
@@ -16,15 +16,12 @@ namespace cutroom::db {
 namespace {
 
 constexpr const char* kInitialSchema = R"SQL(
+-- JSON columns stay TEXT as in SQLite; the CHECK casts to jsonb, so text
+-- that is not JSON is refused (as an invalid_text_representation error
+-- rather than a check violation). A plain SQL function: a plpgsql one with
+-- an exception handler would open a subtransaction on every write.
 CREATE FUNCTION json_valid(value text) RETURNS boolean
-  LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  PERFORM value::jsonb;
-  RETURN true;
-EXCEPTION WHEN others THEN
-  RETURN false;
-END;
-$$;
+  LANGUAGE sql IMMUTABLE AS $$ SELECT value::jsonb IS NOT NULL OR value IS NULL $$;
 
 CREATE TABLE owners (
   owner_id    TEXT PRIMARY KEY,
