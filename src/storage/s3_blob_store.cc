@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <ctime>
 
@@ -405,23 +408,59 @@ class S3BlobStore : public BlobStore {
     return Status(st.code(), "multipart upload of " + object + " failed: " + st.message() + note);
   }
 
+  // Part index (0-based) of the file, into data (reused), its ETag into etag.
+  Status UploadPart(ReadableFile& file, const std::string& object, const std::string& upload_id, uint64_t index,
+                    uint64_t part_size, std::string& data, std::string& etag) {
+    const uint64_t offset = index * part_size;
+    data.resize(static_cast<size_t>(std::min(part_size, file.size() - offset)));
+    CUTROOM_RETURN_IF_ERROR(ReadFully(file, offset, data));
+    S3Request part;
+    part.method = "PUT";
+    part.key = object;
+    part.query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", upload_id}};
+    part.body = data;
+    CUTROOM_ASSIGN_OR_RETURN(S3Response resp, SendChecked(part));
+    etag = resp.Header("etag");
+    if (etag.empty()) {
+      return Status::Corruption("S3 " + client_->Where() + " stored part " + std::to_string(index + 1) + " without an ETag");
+    }
+    return Status::Ok();
+  }
+
+  // Parts go up upload_concurrency at a time (one connection each): one
+  // S3 connection rarely fills a link, and hashing one part overlaps
+  // sending another. The first failure stops the others taking new parts.
   Status UploadParts(ReadableFile& file, const std::string& object, const std::string& upload_id, uint64_t part_size) {
     const uint64_t size = file.size();
+    const uint64_t parts = (size + part_size - 1) / part_size;
+    std::vector<std::string> etags(parts);
+    std::atomic<uint64_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex mu;
+    Status first_error;
+    auto work = [&] {
+      std::string data;
+      while (!failed.load()) {
+        uint64_t i = next.fetch_add(1);
+        if (i >= parts) break;
+        Status st = UploadPart(file, object, upload_id, i, part_size, data, etags[i]);
+        if (!st.ok()) {
+          std::lock_guard lock(mu);
+          if (first_error.ok()) first_error = st;
+          failed = true;
+        }
+      }
+    };
+    size_t threads = static_cast<size_t>(std::clamp<uint64_t>(parts, 1, std::max(1, options_.upload_concurrency)));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (!first_error.ok()) return first_error;
+
     std::string complete = "<CompleteMultipartUpload>";
-    std::string data;
-    int number = 1;
-    for (uint64_t offset = 0; offset < size; offset += part_size, ++number) {
-      data.resize(static_cast<size_t>(std::min(part_size, size - offset)));
-      CUTROOM_RETURN_IF_ERROR(ReadFully(file, offset, data));
-      S3Request part;
-      part.method = "PUT";
-      part.key = object;
-      part.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
-      part.body = data;
-      CUTROOM_ASSIGN_OR_RETURN(S3Response resp, SendChecked(part));
-      std::string etag = resp.Header("etag");
-      if (etag.empty()) return Status::Corruption("S3 " + client_->Where() + " stored part " + std::to_string(number) + " without an ETag");
-      complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + XmlEscape(etag) +
+    for (uint64_t i = 0; i < parts; ++i) {
+      complete += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + XmlEscape(etags[i]) +
                   "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";

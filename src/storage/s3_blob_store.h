@@ -5,7 +5,7 @@
 // Writes stage locally: a BlobWriter appends to a file under
 // <data_dir>/tmp/s3-staging (probing needs a file before Commit) and Commit
 // uploads it, with one PUT under the part size or a multipart upload above
-// it (each part retried; any failure aborts the upload, so no parts are
+// it (parts 4 at a time, each retried; any failure aborts the upload, so no parts are
 // left billed and nothing is visible under the key). S3 publishes an object
 // only when its PUT or CompleteMultipartUpload succeeds, so a reader sees
 // the whole blob or none of it, like the local store's rename.
@@ -42,6 +42,8 @@ struct S3StoreOptions {
   // part is 5 MiB; 8 MiB is what AWS's own tools use). Raised as needed to
   // stay within S3's 10,000 parts.
   uint64_t part_size = 8u << 20;
+  // Parts in flight at once (memory: this many part buffers).
+  int upload_concurrency = 4;
   // Reads fetch at least this much, doubling up to max while sequential.
   size_t read_ahead = 1u << 20;
   size_t max_read_ahead = 4u << 20;
