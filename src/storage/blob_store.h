@@ -94,6 +94,13 @@ class BlobStore {
   virtual std::string Describe() const = 0;
 };
 
+// Copies a blob into a local file at path (created or truncated, fsynced),
+// through OpenReader, so it works for stores without local paths (S3):
+// what callers that hand a file to someone else (renders copied out by the
+// CLI, uploads to another service) use instead of LocalPath. On failure the
+// partial file is removed.
+Status CopyBlobToFile(BlobStore& store, const std::string& key, const std::string& path, Env* env);
+
 // "media/vid_01.../source": keys are built from cutroom ids and fixed names.
 // REQUIRES: every part matches [A-Za-z0-9_.-]+ and is not "." or "..".
 std::string MakeKey(std::string_view area, std::string_view id, std::string_view name);

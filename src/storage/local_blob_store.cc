@@ -222,6 +222,30 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const Config& config, Env* en
   return store;
 }
 
+Status CopyBlobToFile(BlobStore& store, const std::string& key, const std::string& path, Env* env) {
+  CUTROOM_ASSIGN_OR_RETURN(auto reader, store.OpenReader(key));
+  CUTROOM_ASSIGN_OR_RETURN(auto out, env->NewWritableFile(path, true));
+  // 4 MiB matches the S3 reader's largest read-ahead: one GET per chunk.
+  std::vector<char> buf(4u << 20);
+  Status st;
+  for (uint64_t offset = 0; st.ok() && offset < reader->size();) {
+    auto n = reader->ReadAt(offset, buf.data(), buf.size());
+    if (!n.ok()) {
+      st = n.status();
+    } else if (*n == 0) {
+      st = Status::Corruption("blob " + key + " ended before its size (" + std::to_string(reader->size()) + " bytes)");
+    } else {
+      st = out->Append(buf.data(), *n);
+      offset += *n;
+    }
+  }
+  if (st.ok()) st = out->Sync();
+  Status closed = out->Close();
+  if (st.ok()) st = closed;
+  if (!st.ok()) env->RemoveFile(path).IgnoreError();
+  return st.WithContext("copying blob " + key + " to " + path);
+}
+
 Status ValidateKey(std::string_view key) {
   if (key.empty() || key.size() > 512) return Status::InvalidArgument("invalid blob key (empty or too long)");
   size_t start = 0;

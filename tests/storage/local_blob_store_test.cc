@@ -102,6 +102,14 @@ TEST_F(LocalBlobStoreTest, ReportsFreeSpaceAndWritability) {
   EXPECT_OK(store_->CheckWritable());
 }
 
+TEST_F(LocalBlobStoreTest, CopyBlobToFileCopiesAndLeavesNothingOnFailure) {
+  ASSERT_OK(store_->Put("renders/edj_01/out.mp4", "rendered bytes"));
+  ASSERT_OK(CopyBlobToFile(*store_, "renders/edj_01/out.mp4", dir_.File("copy.mp4"), &env_));
+  EXPECT_EQ(cutroom::testing::ReadFile(dir_.File("copy.mp4")), "rendered bytes");
+  EXPECT_TRUE(CopyBlobToFile(*store_, "renders/edj_02/out.mp4", dir_.File("none.mp4"), &env_).IsNotFound());
+  EXPECT_FALSE(env_.FileExists(dir_.File("none.mp4")));
+}
+
 TEST(BlobStoreOpen, RejectsUnknownSchemes) {
   EXPECT_TRUE(BlobStore::Open("ftp://x", Env::Default()).status().IsInvalidArgument());
 }

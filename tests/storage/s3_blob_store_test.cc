@@ -314,6 +314,17 @@ TEST_F(S3BlobStoreTest, NoLocalPathsAndFreeSpaceIsTheStagingDisk) {
   EXPECT_EQ(store_->Describe(), "s3://cutroom-test/cutroom at " + s3_.endpoint());
 }
 
+TEST_F(S3BlobStoreTest, CopyBlobToFileGivesALocalCopyWithoutLocalPaths) {
+  const std::string data = RandomBytes(9u << 20, 21);
+  ASSERT_OK(store_->Put("renders/edj_02/out.mp4", data));
+  std::string out = dir_.File("out.mp4");
+  ASSERT_OK(CopyBlobToFile(*store_, "renders/edj_02/out.mp4", out, &env_));
+  EXPECT_EQ(Sha256Hex(cutroom::testing::ReadFile(out)), Sha256Hex(data));
+  Status missing = CopyBlobToFile(*store_, "renders/edj_03/out.mp4", dir_.File("missing.mp4"), &env_);
+  EXPECT_TRUE(missing.IsNotFound()) << missing.ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("missing.mp4")));
+}
+
 TEST(S3StoreOptions, ComeFromConfigAndTheEnvironment) {
   Config config = Config::Defaults();
   ASSERT_OK(config.Set("storage.blob_url", "s3://media-bucket/team/a/"));
