@@ -28,6 +28,7 @@ void AddScenesCommand(CLI::App& app, CommandTable& table);
 void AddEditCommand(CLI::App& app, CommandTable& table);     // edit: AI edits
 void AddRetentionCommands(CLI::App& app, CommandTable& table);  // retention, retention fit
 void AddFsckCommand(CLI::App& app, CommandTable& table);
+void AddMigrateStoreCommand(CLI::App& app, CommandTable& table);
 
 // Prints "error: <message>" to stderr and returns the exit code for status.
 int ReportError(const Status& status);

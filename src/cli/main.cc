@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   AddEditCommand(app, table);
   AddRetentionCommands(app, table);
   AddFsckCommand(app, table);
+  AddMigrateStoreCommand(app, table);
 
   try {
     app.parse(argc, argv);

@@ -22,6 +22,7 @@
 
 #include "cli/process_helpers.h"
 #include "core/env.h"
+#include "core/subprocess.h"
 #include "db/database.h"
 #include "support/test_support.h"
 
@@ -204,6 +205,50 @@ TEST(ScaleOut, ThreeWorkersOnePostgresEveryJobOnceAndTheRenderLimitHolds) {
   }
   ::kill(server, SIGTERM);
   EXPECT_EQ(WaitExit(server), 0) << ReadFile(dir.File("serve.log"));
+}
+
+// Moving an install: SQLite + local disk copied into PostgreSQL + another
+// blob directory, then the target passes fsck and answers searches; a
+// second copy into the same (now full) database is refused.
+TEST(MigrateStore, CopiesAnInstallIntoPostgres) {
+  if (!cutroom::testing::TestingPostgres()) GTEST_SKIP() << "needs CUTROOM_TEST_POSTGRES_URL (the postgres fixture)";
+  std::string talk = cutroom::testing::SharedData("speech/jfk.wav");
+  if (talk.empty()) GTEST_SKIP() << "shared test data missing: speech/jfk.wav";
+  TempDir dir;
+  auto run = [&](std::vector<std::string> args, std::string* out) {
+    std::vector<std::string> argv = {cutroom::testing::CutroomBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, out);
+  };
+  std::string out;
+  ASSERT_OK(run({"ingest", talk, "--data-dir", dir.File("old")}, &out));
+  const std::string video = out.substr(out.find("vid_"), 30);
+  ASSERT_OK(run({"process", video, "--stage", "transcription", "--data-dir", dir.File("old")}, &out));
+
+  const std::string target = cutroom::testing::TestDatabaseUrl(dir);
+  const std::string blobs = "file://" + dir.File("new-blobs");
+  std::string moved;
+  ASSERT_OK(run({"migrate-store", "--data-dir", dir.File("old"), "--to-database", target, "--to-blob-url", blobs},
+                &moved));
+  EXPECT_NE(moved.find("media                1 row(s)"), std::string::npos) << moved;
+  EXPECT_NE(moved.find("blobs"), std::string::npos) << moved;
+  // The new place on its own: consistent, searchable, with the same file.
+  std::vector<std::string> at_target = {"--data-dir", dir.File("new"), "--database", target, "--set",
+                                        "storage.blob_url=" + blobs};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), at_target.begin(), at_target.end());
+    return args;
+  };
+  std::string fsck, found;
+  EXPECT_OK(run(with({"fsck"}), &fsck));
+  EXPECT_NE(fsck.find("ok: 0 orphan blob(s)"), std::string::npos) << fsck;
+  EXPECT_NE(fsck.find("ok: 0 media whose source file is missing"), std::string::npos) << fsck;
+  ASSERT_OK(run(with({"search", "\"your country\""}), &found));
+  EXPECT_NE(found.find(video), std::string::npos) << found;
+  // Only into an empty database.
+  std::string again;
+  EXPECT_FALSE(run({"migrate-store", "--data-dir", dir.File("old"), "--to-database", target}, &again).ok());
+  EXPECT_NE(again.find("already holds"), std::string::npos) << again;
 }
 
 }  // namespace
