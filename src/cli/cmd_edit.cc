@@ -118,11 +118,11 @@ int RunEdit(Runtime& rt, const EditArgs& a) {
     }
     auto asset = repos.video_assets.Get(*edit->output_asset_id);
     if (!asset.ok()) continue;
-    auto from = rt.blobs->LocalPath(asset->storage_key);
-    if (!from.ok()) continue;
     std::string to = a.out_dir + "/" + id + "-" + std::to_string(i + 1) + ".mp4";
-    std::filesystem::copy_file(*from, to, std::filesystem::copy_options::overwrite_existing, ec);
-    if (ec) return ReportError(Status::IOError("cannot copy the render to " + to + ": " + ec.message()));
+    // Through the store's reader, so renders kept in S3 come out too.
+    if (Status copied = storage::CopyBlobToFile(*rt.blobs, asset->storage_key, to, rt.env); !copied.ok()) {
+      return ReportError(copied.WithContext("copying the render to " + to));
+    }
     std::filesystem::permissions(to,
                                  std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                      std::filesystem::perms::group_read | std::filesystem::perms::others_read,

@@ -212,11 +212,11 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
       c["spec"] = edit.spec;
       if (edit.output_asset_id) {
         CUTROOM_ASSIGN_OR_RETURN(auto asset, repos.video_assets.Get(*edit.output_asset_id));
-        CUTROOM_ASSIGN_OR_RETURN(std::string from, rt.blobs->LocalPath(asset.storage_key));
         output = out_dir + "/clip-" + std::to_string(i + 1) + ".mp4";
+        // Through the store's reader, so renders kept in S3 come out too.
+        CUTROOM_RETURN_IF_ERROR(storage::CopyBlobToFile(*rt.blobs, asset.storage_key, output, rt.env)
+                                    .WithContext("copying the render to " + output));
         std::error_code ec;
-        std::filesystem::copy_file(from, output, std::filesystem::copy_options::overwrite_existing, ec);
-        if (ec) return Status::IOError("cannot copy the render to " + output + ": " + ec.message());
         // Blobs are private to the service; the user's copy is an ordinary file.
         std::filesystem::permissions(output,
                                      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
