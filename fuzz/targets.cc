@@ -17,6 +17,7 @@
 #include "ingest/url_fetcher.h"
 #include "ingest/url_import.h"
 #include "media/probe.h"
+#include "storage/s3_client.h"
 
 namespace cutroom::fuzz {
 namespace {
@@ -129,10 +130,30 @@ int MediaProbe(const uint8_t* data, size_t size) {
   return 0;
 }
 
+int S3Xml(const uint8_t* data, size_t size) {
+  std::string_view xml(reinterpret_cast<const char*>(data), size);
+  for (std::string_view entry : storage::XmlElements(xml, "Contents")) {
+    (void)storage::XmlText(entry, "Key");
+    (void)storage::XmlText(entry, "Size");
+    (void)storage::XmlText(entry, "LastModified");
+  }
+  size_t from = 0;
+  for (int i = 0; i < 64 && from < xml.size(); ++i) {
+    size_t before = from;
+    if (storage::XmlText(xml, "UploadId", &from).empty() && from == before) break;
+  }
+  for (const char* tag : {"Code", "Message", "NextContinuationToken", "IsTruncated", "ETag"}) {
+    (void)storage::XmlText(xml, tag);
+  }
+  (void)storage::XmlEscape(xml);
+  return 0;
+}
+
 const std::vector<NamedTarget>& AllTargets() {
   static const std::vector<NamedTarget> targets = {
       {"tus_headers", TusHeaders}, {"url", UrlAndAddressPolicy}, {"retention_import", RetentionImport},
       {"edit_plan", EditPlan},     {"ass_captions", AssCaptions}, {"media_probe", MediaProbe},
+      {"s3_xml", S3Xml},
   };
   return targets;
 }

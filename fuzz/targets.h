@@ -33,6 +33,9 @@ int EditPlan(const uint8_t* data, size_t size);
 int AssCaptions(const uint8_t* data, size_t size);
 // The media probe on arbitrary bytes (through the demuxer whitelist).
 int MediaProbe(const uint8_t* data, size_t size);
+// Replies of an S3-compatible service, which may be broken or hostile:
+// listings, errors, multipart answers (XML).
+int S3Xml(const uint8_t* data, size_t size);
 
 struct NamedTarget {
   const char* name;

@@ -236,7 +236,11 @@ class S3BlobStore : public BlobStore {
       if (!token.empty()) req.query.emplace_back("continuation-token", token);
       CUTROOM_ASSIGN_OR_RETURN(S3Response resp, SendChecked(req));
       for (std::string_view entry : XmlElements(resp.body, "Contents")) {
-        std::string key = XmlText(entry, "Key").substr(ListPrefix().size());
+        // A service may answer keys outside the prefix asked for (or a
+        // broken reply none at all): those are not ours.
+        std::string full = XmlText(entry, "Key");
+        if (full.rfind(ListPrefix(), 0) != 0) continue;
+        std::string key = full.substr(ListPrefix().size());
         // Only keys cutroom could have written (others are not ours to report
         // or delete).
         if (!ValidateKey(key).ok() || key.rfind(".cutroom-probe/", 0) == 0) continue;
@@ -246,8 +250,10 @@ class S3BlobStore : public BlobStore {
         l.age_s = std::max<int64_t>(0, (now - ParseIsoTime(XmlText(entry, "LastModified"))) / 1000);
         out.push_back(std::move(l));
       }
-      token = XmlText(resp.body, "NextContinuationToken");
-      if (XmlText(resp.body, "IsTruncated") != "true" || token.empty()) break;
+      std::string next = XmlText(resp.body, "NextContinuationToken");
+      if (XmlText(resp.body, "IsTruncated") != "true" || next.empty()) break;
+      if (next == token) return Status::Unavailable("the S3 listing of " + ListPrefix() + " repeats its page; giving up");
+      token = std::move(next);
     }
     return out;
   }
@@ -278,15 +284,22 @@ class S3BlobStore : public BlobStore {
       if (resp.status == 501) break;  // not implemented by this service (s3rver)
       if (!resp.ok()) return client_->ErrorOf(req, resp);
       for (std::string_view entry : XmlElements(resp.body, "Upload")) {
-        std::string key = XmlText(entry, "Key").substr(ListPrefix().size());
+        std::string full = XmlText(entry, "Key");
+        if (full.rfind(ListPrefix(), 0) != 0) continue;
+        std::string key = full.substr(ListPrefix().size());
         Listed l;
         l.key = std::string(kMultipartPrefix) + XmlText(entry, "UploadId") + "/" + key;
         l.age_s = std::max<int64_t>(0, (now - ParseIsoTime(XmlText(entry, "Initiated"))) / 1000);
         out.push_back(std::move(l));
       }
-      key_marker = XmlText(resp.body, "NextKeyMarker");
-      upload_marker = XmlText(resp.body, "NextUploadIdMarker");
-      if (XmlText(resp.body, "IsTruncated") != "true" || key_marker.empty()) break;
+      std::string next_key = XmlText(resp.body, "NextKeyMarker");
+      std::string next_upload = XmlText(resp.body, "NextUploadIdMarker");
+      if (XmlText(resp.body, "IsTruncated") != "true" || next_key.empty()) break;
+      if (next_key == key_marker && next_upload == upload_marker) {
+        return Status::Unavailable("the S3 listing of unfinished uploads repeats its page; giving up");
+      }
+      key_marker = std::move(next_key);
+      upload_marker = std::move(next_upload);
     }
     return out;
   }
