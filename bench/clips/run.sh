@@ -14,5 +14,5 @@ build="${CUTROOM_BUILD_DIR:-$root/build/release}"
 cmake --build "$build" --target clips_story_test >/dev/null
 # Videos and truth files are made once per build tree under test-media/clips/story.
 cd "$build"
-CUTROOM_CLIP_EVAL="${1:-1}" ./tests/clips/clips_story_test --gtest_filter='ClipStoryBench.*' 2>&1 |
+CUTROOM_CLIP_EVAL="${1:-1}" ./tests/clips/clips_story_test --gtest_filter='ClipStoryBench.*' --gtest_also_run_disabled_tests 2>&1 |
   grep -vE '^\[|^$|^Note: Google Test filter'

@@ -37,7 +37,8 @@ se::TalkResult RunTalk(const std::string& name, bool use_cache) {
 }
 
 TEST(ClipStory, TopClipHoldsThePlantedStory) {
-  if (!std::filesystem::exists("/usr/bin/flite")) GTEST_SKIP() << "flite is not installed";
+  // flite is a test dependency (scripts/install-deps.sh): missing, the talks cannot be made.
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/flite")) << "flite is not installed (scripts/install-deps.sh)";
   for (const char* name : {"school_board", "sales_kickoff", "sprint_review"}) {
     auto r = RunTalk(name, /*use_cache=*/false);
     SCOPED_TRACE(se::Describe(r) + "\n    transcript: " + r.transcript);
@@ -47,13 +48,13 @@ TEST(ClipStory, TopClipHoldsThePlantedStory) {
   }
 }
 
-// Every talk, with the totals the targets are stated in. Skipped
-// unless CUTROOM_CLIP_EVAL is set (bench/clips/run.sh sets it);
-// CUTROOM_CLIP_EVAL=cached reuses transcripts kept beside the videos.
-TEST(ClipStoryBench, EveryTalk) {
+// Every talk, with the totals the targets are stated in: a
+// benchmark, not part of the suite (disabled; bench/clips/run.sh runs it
+// with --gtest_also_run_disabled_tests). CUTROOM_CLIP_EVAL=cached reuses
+// transcripts kept beside the videos.
+TEST(ClipStoryBench, DISABLED_EveryTalk) {
   const char* mode = std::getenv("CUTROOM_CLIP_EVAL");
-  if (!mode || !*mode) GTEST_SKIP() << "set CUTROOM_CLIP_EVAL=1 (or =cached) to run the whole evaluation";
-  bool use_cache = std::string(mode) == "cached";
+  bool use_cache = mode && std::string(mode) == "cached";
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(cutroom::testing::SourceDir() + "/bench/clips/talks")) {
     if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
