@@ -162,20 +162,6 @@ void Router::Dispatch(const httplib::Request& req, httplib::Response& res, const
   WriteError(res, {404, "not_found", "no route for " + req.method + " " + req.path});
 }
 
-void Router::Install(httplib::Server& server) const {
-  auto plain = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res, nullptr); };
-  auto with_reader = [this](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) { Dispatch(req, res, &reader); };
-  const std::string any = ".*";
-  server.Get(any, plain);
-  server.Options(any, plain);
-  server.Delete(any, plain);
-  server.Post(any, with_reader);
-  server.Put(any, with_reader);
-  server.Patch(any, with_reader);
-  server.Delete(any, with_reader);
-}
-
 nlohmann::json Router::OpenApiPaths() const {
   nlohmann::json paths = nlohmann::json::object();
   for (const auto& compiled : routes_) {

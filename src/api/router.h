@@ -1,4 +1,4 @@
-// Router: cutroom's own route table on top of cpp-httplib.
+// Router: cutroom's own route table (requests and responses are cpp-httplib's structs).
 //
 // httplib matches by regular expression per method and answers 404 for a
 // path that exists under another method; the router matches "/api/videos/{video_id}"
@@ -86,9 +86,6 @@ class Router {
 
   // Handles one request completely (including 404/405 and errors).
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) const;
-
-  // Installs catch-all handlers for every method on server.
-  void Install(httplib::Server& server) const;
 
   // OpenAPI 3 paths object for the registered routes.
   nlohmann::json OpenApiPaths() const;

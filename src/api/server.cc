@@ -49,8 +49,7 @@ ApiServer::ApiServer(ServerDeps deps)
       ingest_(ingest::IngestDeps{deps.env, deps.db, deps.blobs, deps.ids,
                                  static_cast<uint64_t>(deps.config->GetInt("ingest.max_upload_bytes")),
                                  [this](const db::MediaRow& media) { OnMediaReady(media); },
-                                 ingest::MediaLimits::FromConfig(*deps.config)}),
-      http_(std::make_unique<httplib::Server>()) {
+                                 ingest::MediaLimits::FromConfig(*deps.config)}) {
   RegisterRoutes();
 }
 
@@ -222,21 +221,28 @@ Status ApiServer::Bind(const std::string& host, int port) {
   } else {
     spdlog::info("web UI from {}", web_ui_.dir());
   }
-  size_t max_upload = static_cast<size_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
-  size_t max_body = static_cast<size_t>(deps_.config->GetInt("server.max_body_bytes"));
+  const Config& config = *deps_.config;
+  auto seconds = [&config](const char* key) { return static_cast<int>(std::max<int64_t>(1, config.GetInt(key)) * 1000); };
+  http::ServerOptions options;
+  options.core_threads = static_cast<size_t>(std::max<int64_t>(2, config.GetInt("server.threads")));
+  options.max_threads = std::max(options.core_threads, static_cast<size_t>(std::max<int64_t>(1, config.GetInt("server.max_threads"))));
+  options.max_connections = static_cast<size_t>(std::max<int64_t>(16, config.GetInt("server.max_connections")));
+  options.max_body_streams = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("server.max_upload_streams")));
+  options.header_timeout_ms = seconds("server.header_timeout_s");
+  options.keep_alive_ms = seconds("server.keep_alive_s");
+  options.write_timeout_ms = seconds("server.write_timeout_s");
+  options.min_body_rate = static_cast<uint64_t>(std::max<int64_t>(0, config.GetInt("server.min_upload_rate")));
+  options.body_rate_window_ms = seconds("server.upload_rate_window_s");
   // Routes enforce their own limits (and answer 413 in the JSON shape);
-  // the library's limit is only a backstop above the largest of them.
-  http_->set_payload_max_length(std::max(max_upload + (1 << 20), max_body));
-  int threads = static_cast<int>(std::max<int64_t>(2, deps_.config->GetInt("server.threads")));
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  http_->set_read_timeout(60, 0);
-  // Idle keep-alive connections hold a worker (and delay shutdown) this long.
-  http_->set_keep_alive_timeout(2);
-  http_->set_write_timeout(60, 0);
+  // the server's limit is only a backstop above the largest of them.
+  uint64_t max_upload = static_cast<uint64_t>(config.GetInt("ingest.max_upload_bytes"));
+  uint64_t max_body = static_cast<uint64_t>(config.GetInt("server.max_body_bytes"));
+  options.max_body_bytes = std::max(max_upload + (1 << 20), max_body);
 
   Env* env = deps_.env;
   IdGenerator* ids = deps_.ids;
-  http_->set_pre_routing_handler([env, ids](const httplib::Request& req, httplib::Response& res) {
+  auto handler = [this, env, ids](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader* reader) {
     std::string id = req.get_header_value("X-Request-Id");
     if (!IsSaneRequestId(id)) id = ids->Next(kRequestIdPrefix);
     SetCurrentRequestId(id);
@@ -247,28 +253,20 @@ Status ApiServer::Bind(const std::string& host, int port) {
     res.set_header("Access-Control-Allow-Origin", "*");
     res.set_header("Access-Control-Expose-Headers", kExposedHeaders);
     if (req.path.rfind("/api/uploads", 0) == 0) res.set_header("Tus-Resumable", "1.0.0");
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  http_->set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) -> httplib::Server::HandlerResponse {
-    if (res.body.empty() && !res.content_provider_) {
-      WriteError(res, ApiErrorForBareStatus(res.status));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  }));
-  http_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
     try {
-      if (ep) std::rethrow_exception(ep);
+      router_.Dispatch(req, res, reader);
     } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
+      spdlog::error("unhandled exception in {} {}: {}", req.method, req.path, e.what());
+      std::string keep_id = res.get_header_value("X-Request-Id");
+      res = httplib::Response();
+      res.set_header("X-Request-Id", keep_id);
+      res.set_header("Access-Control-Allow-Origin", "*");
+      WriteError(res, {500, "internal", "the server failed to handle the request"});
     }
-    spdlog::error("unhandled exception in {} {}: {}", req.method, req.path, what);
-    WriteError(res, {500, "internal", "the server failed to handle the request"});
-  });
-  http_->set_logger([env](const httplib::Request& req, const httplib::Response& res) {
+    // A bare error status from anywhere still answers in the JSON shape.
+    if (res.status >= 400 && res.body.empty() && !res.content_provider_) WriteError(res, ApiErrorForBareStatus(res.status));
+  };
+  auto logger = [env](const httplib::Request& req, const httplib::Response& res) {
     double ms = t_request_start_us ? (env->MonotonicMicros() - t_request_start_us) / 1000.0 : 0.0;
     LogEvent(spdlog::level::info, "http",
              {{"request_id", CurrentRequestId()},
@@ -279,19 +277,14 @@ Status ApiServer::Bind(const std::string& host, int port) {
               {"remote", req.remote_addr}});
     SetCurrentRequestId("");
     t_request_start_us = 0;
-  });
-  router_.Install(*http_);
-
-  if (port == 0) {
-    port_ = http_->bind_to_any_port(host);
-    if (port_ <= 0) return Status::Unavailable("cannot bind " + host + " on any port");
-  } else {
-    if (!http_->bind_to_port(host, port)) {
-      return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
-                                 " (address in use or not available)");
-    }
-    port_ = port;
+  };
+  http_ = std::make_unique<http::Server>(options, handler, logger);
+  auto bound = http_->Bind(host, port);
+  if (!bound.ok()) {
+    http_.reset();
+    return bound.status();
   }
+  port_ = *bound;
   return Status::Ok();
 }
 
@@ -300,15 +293,14 @@ Status ApiServer::Run() {
                port_, loopback_ ? "local" : "network");
   stopping_ = false;
   sweeper_ = std::thread([this] { SweepLoop(); });
-  bool ok = http_->listen_after_bind();
+  Status served = http_ ? http_->Run() : Status::FailedPrecondition("the server is not bound");
   {
     std::lock_guard lock(sweep_mu_);
     stopping_ = true;
   }
   sweep_cv_.notify_all();
   sweeper_.join();
-  if (!ok) return Status::IOError("HTTP server stopped with an error");
-  return Status::Ok();
+  return served;
 }
 
 void ApiServer::Stop() {
@@ -317,7 +309,7 @@ void ApiServer::Stop() {
     stopping_ = true;
   }
   sweep_cv_.notify_all();
-  if (http_ && http_->is_running()) http_->stop();
+  if (http_) http_->Stop();
 }
 
 }  // namespace cutroom::api

@@ -1,4 +1,4 @@
-// ApiServer: cutroom's HTTP server (cpp-httplib).
+// ApiServer: cutroom's HTTP API on http::Server (see src/http/server.h).
 //
 // Owns the route table and the listening socket. Every request gets a
 // request id (X-Request-Id, echoed or generated), an access-log line, the
@@ -17,6 +17,7 @@
 #include "api/media_token.h"
 #include "api/web_ui.h"
 #include "api/router.h"
+#include "http/server.h"
 #include "core/config.h"
 #include "core/ids.h"
 #include "db/database.h"
@@ -68,7 +69,7 @@ class ApiServer {
   void RegisterWebRoutes();
   // GET /metrics (needs server.metrics_allow, which can be wrong).
   Status RegisterMetricsRoute();
-  // Streams a blob with HTTP Range support (the library slices ranges).
+  // Streams a blob with HTTP Range support (checked here, sliced by the server).
   Status StreamBlob(RequestContext& ctx, const std::string& key, const std::string& mime);
   // Queues the thumbnails stage for newly ready media.
   void OnMediaReady(const db::MediaRow& media);
@@ -96,7 +97,7 @@ class ApiServer {
   std::condition_variable sweep_cv_;
   std::thread sweeper_;
   Router router_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<http::Server> http_;  // made by Bind
   std::string host_;
   int port_ = 0;
   bool loopback_ = true;
