@@ -107,6 +107,12 @@ Result<SourceMedia> SourceMedia::Open(const jobs::JobServices& s, const db::Medi
     auto local = s.blobs->LocalPath(*media.storage_key);
     if (local.ok() || local.status().code() != StatusCode::kNotSupported) {
       CUTROOM_ASSIGN_OR_RETURN(out.path_, std::move(local));
+      if (!s.env->FileExists(out.path_)) {
+        // Deleted behind cutroom's back: say so, rather than let a decoder
+        // fail on it as if the media had no stream.
+        return Status::NotFound("the stored file of video " + media.video_id + " (" + *media.storage_key +
+                                ") is missing: it was removed outside cutroom (`cutroom fsck` lists such media)");
+      }
       return out;
     }
     // No local file (S3): decode through the store's own reader, registered

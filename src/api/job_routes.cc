@@ -313,7 +313,16 @@ void ApiServer::RegisterAssetRoutes() {
                  if (!media->storage_key || media->status != "ready") {
                    return Status::NotFound("video " + ctx.Param("video_id") + " has no stored file");
                  }
-                 return stream_blob(ctx, *media->storage_key, media->mime_type.value_or("application/octet-stream"));
+                 Status st = stream_blob(ctx, *media->storage_key, media->mime_type.value_or("application/octet-stream"));
+                 if (st.IsNotFound()) {
+                   // The row says ready but the file is gone: removed outside cutroom.
+                   WriteError(ctx.res, {410, "source_missing",
+                                        "the stored file of video " + media->video_id + " (" + *media->storage_key +
+                                            ") is missing: it was removed outside cutroom (`cutroom fsck` lists such "
+                                            "media; `cutroom fsck --repair` marks them failed)"});
+                   return Status::Ok();
+                 }
+                 return st;
                }});
 }
 

@@ -48,7 +48,9 @@ Status PgError(const std::exception& e, std::string_view what) {
       state.rfind("57P", 0) == 0) {
     return Status::Unavailable(msg);
   }
-  if (state == "53100") return Status::ResourceExhausted(msg);  // disk full
+  if (state == "53100") {  // disk full: the API's 507 (ingest::IsInsufficientStorage's marker)
+    return Status::ResourceExhausted("insufficient storage: the PostgreSQL server's disk is full (" + msg + ")");
+  }
   if (state.rfind("53", 0) == 0) return Status::Unavailable(msg);
   return Status::Internal(msg);
 }

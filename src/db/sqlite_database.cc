@@ -42,10 +42,15 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_LOCKED: return Status::Unavailable(msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT: return Status::Corruption(msg);
+    case SQLITE_FULL: {
+      // The API's 507: the marker is ingest::IsInsufficientStorage's.
+      const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+      return Status::ResourceExhausted("insufficient storage: the database " + std::string(file ? file : "") +
+                                       " cannot grow, its disk is full (" + msg + ")");
+    }
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
-    case SQLITE_READONLY:
-    case SQLITE_FULL: return Status::IOError(msg);
+    case SQLITE_READONLY: return Status::IOError(msg);
     case SQLITE_INTERRUPT: return Status::Cancelled(msg);
     default: return Status::Internal(msg);
   }

@@ -17,6 +17,15 @@ constexpr uint64_t kDurableEvery = 64ull << 20;
 Status Conflict(const std::string& msg) { return Status::FailedPrecondition(std::string(kConflict) + msg); }
 Status Gone(const std::string& msg) { return Status::FailedPrecondition(std::string(kGone) + msg); }
 
+// A write of the part file the disk refused (ENOSPC, EDQUOT: the Env's
+// ResourceExhausted) is the API's 507, not a size limit's 413. The upload
+// keeps its durable bytes; the client resumes from its offset later.
+Status DiskFull(const Status& st, uint64_t durable) {
+  if (st.code() != StatusCode::kResourceExhausted) return st;
+  return Status::ResourceExhausted("insufficient storage: " + st.message() + "; the upload keeps its first " +
+                                   std::to_string(durable) + " bytes, resume from there once space is free");
+}
+
 bool HasMarker(const Status& st, std::string_view marker) {
   return st.message().compare(0, marker.size(), marker) == 0;
 }
@@ -284,7 +293,7 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
     if (buffer.empty()) return Status::Ok();
     Status st = file->Append(buffer.data(), buffer.size());
     buffer.clear();
-    return st;
+    return DiskFull(st, committed);
   };
   bool whole = body([&](const char* data, size_t n) {
     if (offset + received + n > limit) {
@@ -300,7 +309,7 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
       if (!failure.ok()) return false;
     }
     if (!check && offset + received - committed >= kDurableEvery) {
-      failure = file->Sync();
+      failure = DiskFull(file->Sync(), committed);
       if (failure.ok()) failure = RecordProgress(up, committed, offset + received - committed, "");
       if (!failure.ok()) return false;
       committed = offset + received;
@@ -324,12 +333,12 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
                                         " of the chunk does not match Upload-Checksum; the chunk was discarded");
     }
   }
+  if (failure.ok()) failure = DiskFull(file->Sync(), committed);
+  if (failure.ok()) failure = DiskFull(file->Close(), committed);
   if (!failure.ok()) {
     discard_to_committed();
     return failure;
   }
-  CUTROOM_RETURN_IF_ERROR(file->Sync());
-  CUTROOM_RETURN_IF_ERROR(file->Close());
   uint64_t end = offset + received;
   if (end > committed || declared_length) {
     CUTROOM_RETURN_IF_ERROR(RecordProgress(up, committed, end - committed,

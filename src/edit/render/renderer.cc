@@ -266,6 +266,16 @@ class TempOutput {
   bool committed_ = false;
 };
 
+// A write of the output the disk refused (ENOSPC, EDQUOT):
+// ResourceExhausted with ingest::IsInsufficientStorage's marker (the API's
+// 507), naming the file. Other failures keep their own status.
+bool DiskFull(int rc) { return rc == AVERROR(ENOSPC) || rc == AVERROR(EDQUOT); }
+Status DiskFullError(int rc, const std::string& path) {
+  char err[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(rc, err, sizeof err);
+  return Status::ResourceExhausted("insufficient storage: render: cannot write " + path + ": " + err);
+}
+
 // --- filter graphs -----------------------------------------------------------------
 
 Result<AVFilterContext*> AddFilter(AVFilterGraph* graph, const char* name, const std::string& args) {
@@ -568,8 +578,10 @@ Result<RenderResult> Renderer::Run(const std::string& output_path) {
     if (rc != AVERROR_EOF) return AvError(rc, "encode audio");
   }
   int rc = av_write_trailer(out_.get());
+  if (DiskFull(rc)) return DiskFullError(rc, temp_->path());
   if (rc < 0) return AvError(rc, "finish writing " + output_path).WithContext("render");
   rc = avio_closep(&out_->pb);
+  if (DiskFull(rc)) return DiskFullError(rc, temp_->path());
   if (rc < 0) return Status::IOError("render: cannot write " + output_path);
   out_.reset();
   CUTROOM_RETURN_IF_ERROR(temp_->Commit());
@@ -805,6 +817,7 @@ Status Renderer::OpenOutput(const std::string& path) {
   av_dict_set(&raw_opts, "movflags", "+faststart", 0);
   rc = avformat_write_header(out_.get(), &raw_opts);
   DictPtr opts(raw_opts);
+  if (DiskFull(rc)) return DiskFullError(rc, path);
   if (rc < 0) return AvError(rc, "write the MP4 header");
   return Status::Ok();
 }
@@ -942,6 +955,7 @@ Status Renderer::WritePacket(AVPacket* pkt, const AVCodecContext* enc, AVStream*
   av_packet_rescale_ts(pkt, enc->time_base, st->time_base);
   std::lock_guard lock(mux_mu_);
   int rc = av_interleaved_write_frame(out_.get(), pkt);
+  if (DiskFull(rc)) return DiskFullError(rc, temp_ ? temp_->path() : std::string("the output"));
   if (rc < 0) return Status::IOError("render: cannot write the output: " + AvError(rc, "mux").message());
   return Status::Ok();
 }
