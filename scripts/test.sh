@@ -27,7 +27,7 @@ else
   # The executables that hold the tests labelled unit.
   cmake --build build/sanitize -j "$jobs" --target core_test db_test storage_test ingest_test jobs_test ai_test \
     edit_captions_test edit_plan_test plan_export_test retention_model_test retention_import_test retention_chart_test \
-    clips_test reframe_test videodb_test edit_spec_test fuzz_replay_test
+    clips_test reframe_test videodb_test edit_spec_test fuzz_replay_test http_test
   # A unit test in an executable missing from that list would not run here:
   # the counts must match the release tree's.
   want=$(cd build/release && ctest -N -L unit | sed -n 's/^Total Tests: //p')
