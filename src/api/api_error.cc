@@ -3,6 +3,7 @@
 #include "ai/videodb_client.h"
 #include "api/limits.h"
 #include "core/json_numbers.h"
+#include "db/database.h"
 #include "ingest/ingest_service.h"
 
 namespace cutroom::api {
@@ -39,8 +40,10 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case StatusCode::kNotSupported: return {501, "not_implemented", status.message()};
     case StatusCode::kUnavailable: return {503, "unavailable", status.message()};
     case StatusCode::kCancelled: return {409, "cancelled", status.message()};
-    case StatusCode::kOk:
     case StatusCode::kCorruption:
+      if (db::IsDatabaseCorrupt(status)) return {500, "database_corrupt", status.message()};
+      break;
+    case StatusCode::kOk:
     case StatusCode::kIOError:
     case StatusCode::kInternal:
       break;

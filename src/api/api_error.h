@@ -25,8 +25,9 @@ struct ApiError {
 // NotFound -> 404 not_found, InvalidArgument -> 400 invalid_argument,
 // Unauthenticated -> 401, PermissionDenied -> 403, AlreadyExists -> 409
 // conflict, FailedPrecondition -> 409, ResourceExhausted -> 413 (or 507
-// insufficient_storage), NotSupported -> 501, Unavailable -> 503, the rest
-// -> 500 internal (the message is kept; it never contains secrets).
+// insufficient_storage), NotSupported -> 501, Unavailable -> 503, a
+// damaged database file (db::IsDatabaseCorrupt) -> 500 database_corrupt, the
+// rest -> 500 internal (the message is kept; it never contains secrets).
 // A status from VideoDB (ai/videodb_client.h) answers with its own code
 // (videodb_not_configured 422, videodb_unauthorized 401, videodb_quota 402,
 // ...; see ai::VideoDbHttpStatus).

@@ -3,6 +3,9 @@
 // Finds blobs no row refers to (a crash between writing a file and
 // recording it, or a delete that lost its files), rows whose blob is gone
 // (deleted behind cutroom's back), and staged writes a crash left behind.
+// First of all, on SQLite, it checks the database file itself (quick_check):
+// a damaged file is reported alone, with the advice to restore a backup,
+// and --repair then touches nothing.
 // --repair deletes orphan blobs and stale staged writes, drops derived
 // asset rows whose file is gone (the stage that made them can run again),
 // and marks media whose source file is gone as failed; it never deletes a
@@ -26,16 +29,42 @@ struct Findings {
   std::vector<std::pair<std::string, std::string>> missing_sources;  // video_id, key
   std::vector<std::pair<std::string, std::string>> missing_assets;   // asset_id, key
   std::vector<std::string> orphan_parts;  // tus upload files without an active upload
+  // What SQLite's quick_check says is wrong with the database file; when
+  // set, nothing else was checked (rows of a damaged file are no guide).
+  std::vector<std::string> db_damage;
   size_t blobs = 0;
   size_t referenced = 0;
   bool clean() const {
     return orphan_blobs.empty() && stale_staging.empty() && missing_sources.empty() && missing_assets.empty() &&
-           orphan_parts.empty();
+           orphan_parts.empty() && db_damage.empty();
   }
 };
 
+// PRAGMA quick_check on SQLite (PostgreSQL checks its own pages).
+Status CheckDatabaseFile(Runtime& rt, Findings& f) {
+  if (rt.db->dialect() != db::Dialect::kSqlite) return Status::Ok();
+  auto rows = rt.db->Query("PRAGMA quick_check(20)", {});
+  if (!rows.ok()) {
+    if (!db::IsDatabaseCorrupt(rows.status())) return rows.status();
+    f.db_damage.push_back(rows.status().message());
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < rows->size(); ++i) {
+    std::string text = rows->Text(i, "quick_check").value_or("");
+    if (text == "ok") continue;
+    for (size_t start = 0, end; start < text.size(); start = end + 1) {  // one problem may span lines
+      end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      if (end > start) f.db_damage.push_back(text.substr(start, end - start));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Findings> Check(Runtime& rt, int64_t grace_s) {
   Findings f;
+  CUTROOM_RETURN_IF_ERROR(CheckDatabaseFile(rt, f));
+  if (!f.db_damage.empty()) return f;
   std::set<std::string> referenced;
   std::set<std::string> listed;
   CUTROOM_ASSIGN_OR_RETURN(auto blobs, rt.blobs->List());
@@ -88,7 +117,14 @@ Result<Findings> Check(Runtime& rt, int64_t grace_s) {
   return f;
 }
 
-void Print(const Findings& f) {
+void Print(const Findings& f, const std::string& database) {
+  if (!f.db_damage.empty()) {
+    std::cout << "problem: the database " << database << " is damaged (SQLite's quick_check):\n";
+    for (const auto& line : f.db_damage) std::cout << "  " << line << "\n";
+    std::cout << "stop cutroom and restore the database from a backup (docs/deploy.md); blobs and rows are checked "
+                 "once it is sound\n";
+    return;
+  }
   std::cout << f.blobs << " blob(s), " << f.referenced << " referenced by the database\n";
   auto list = [](const char* what, size_t n) { std::cout << (n ? "problem: " : "ok: ") << n << " " << what << "\n"; };
   list("orphan blob(s) (no row refers to them)", f.orphan_blobs.size());
@@ -147,8 +183,12 @@ void AddFsckCommand(CLI::App& app, CommandTable& table) {
     if (!st.ok()) return ReportError(st);
     auto found = Check(rt, *grace);
     if (!found.ok()) return ReportError(found.status());
-    Print(*found);
+    Print(*found, rt.db->Describe());
     if (found->clean()) return 0;
+    if (!found->db_damage.empty()) {
+      if (*repair) std::cout << "not repairing: a damaged database is no guide to what to delete\n";
+      return 1;
+    }
     if (!*repair) {
       std::cout << "run `cutroom fsck --repair` to fix these\n";
       return 1;

@@ -57,6 +57,20 @@ std::string JsonArrayElements(Dialect dialect, std::string_view column, std::str
   return "json_each(" + std::string(column) + ") " + std::string(alias);
 }
 
+namespace {
+constexpr std::string_view kDatabaseCorrupt = "database_corrupt: ";
+}  // namespace
+
+bool IsDatabaseCorrupt(const Status& status) {
+  return status.IsCorruption() && status.message().find(kDatabaseCorrupt) != std::string::npos;
+}
+
+Status DatabaseCorrupt(const std::string& file, const std::string& detail) {
+  return Status::Corruption(std::string(kDatabaseCorrupt) + "the database " + file + " is damaged (" + detail +
+                            "); stop cutroom and restore it from a backup (docs/deploy.md); `cutroom fsck` "
+                            "reports the damage");
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, Env* env, const DatabaseOptions& options) {
   constexpr std::string_view kSqlite = "sqlite://";
   if (url == "sqlite::memory:") return OpenSqliteDatabase(":memory:", env, options);

@@ -112,4 +112,10 @@ class Database : public DbSession {
 // in PostgreSQL.
 std::string JsonArrayElements(Dialect dialect, std::string_view column, std::string_view alias);
 
+// Whether a status says the database file itself is damaged (SQLite's
+// SQLITE_CORRUPT, "database_corrupt: ..." naming the file and what to do):
+// the API's 500 database_corrupt, a problem for `cutroom fsck`.
+bool IsDatabaseCorrupt(const Status& status);
+Status DatabaseCorrupt(const std::string& file, const std::string& detail);
+
 }  // namespace cutroom::db

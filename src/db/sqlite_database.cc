@@ -40,8 +40,11 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_CONSTRAINT: return Status::InvalidArgument(msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return Status::Unavailable(msg);
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return Status::Corruption(msg);
+    case SQLITE_NOTADB: return Status::Corruption(msg);
+    case SQLITE_CORRUPT: {
+      const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+      return DatabaseCorrupt(file ? file : "", msg);
+    }
     case SQLITE_FULL: {
       // The API's 507: the marker is ingest::IsInsufficientStorage's.
       const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
@@ -77,6 +80,7 @@ class SqliteConnection : public DbSession {
     }
     if (st.ok()) st = conn->Query("SELECT count(*) FROM sqlite_schema", {}).status();
     if (!st.ok()) {
+      if (IsDatabaseCorrupt(st)) return Status::Corruption(st.message() + "; the file was left untouched");
       if (st.IsCorruption()) {
         return Status::Corruption(path + " is not a cutroom database (SQLite says: " + st.message() +
                                   "); it was left untouched. Point database.url elsewhere or move the file away.");
