@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,23 +84,52 @@ using cutroom::testing::RawPwrite;
 using cutroom::testing::RawWrite;
 using cutroom::testing::g_armed;
 
-extern "C" ssize_t write(int fd, const void* buf, size_t n) {
-  if (!g_armed.load(std::memory_order_relaxed) || n == 0 || !Covered(fd)) return RawWrite(fd, buf, n);
+namespace {
+// Where a write() on fd lands; -1 for pipes and sockets.
+off_t WriteOffset(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
-  off_t offset;
   if (flags >= 0 && (flags & O_APPEND)) {
     struct stat st;
-    offset = ::fstat(fd, &st) == 0 ? st.st_size : 0;
-  } else {
-    offset = ::lseek(fd, 0, SEEK_CUR);
-    if (offset < 0) return RawWrite(fd, buf, n);  // a pipe or socket
+    return ::fstat(fd, &st) == 0 ? st.st_size : 0;
   }
+  return ::lseek(fd, 0, SEEK_CUR);
+}
+}  // namespace
+
+extern "C" ssize_t write(int fd, const void* buf, size_t n) {
+  if (!g_armed.load(std::memory_order_relaxed) || n == 0 || !Covered(fd)) return RawWrite(fd, buf, n);
+  off_t offset = WriteOffset(fd);
+  if (offset < 0) return RawWrite(fd, buf, n);
   ssize_t allowed = Allowed(fd, offset, n);
   if (allowed < 0) {
     errno = ENOSPC;
     return -1;
   }
   return RawWrite(fd, buf, static_cast<size_t>(allowed));
+}
+
+// libstdc++'s file streams write large pieces with writev.
+extern "C" ssize_t writev(int fd, const struct iovec* iov, int count) {
+  size_t n = 0;
+  for (int i = 0; i < count; ++i) n += iov[i].iov_len;
+  off_t offset = -1;
+  if (g_armed.load(std::memory_order_relaxed) && n > 0 && Covered(fd)) offset = WriteOffset(fd);
+  if (offset < 0) return ::syscall(SYS_writev, fd, iov, count);
+  ssize_t allowed = Allowed(fd, offset, n);
+  if (allowed < 0) {
+    errno = ENOSPC;
+    return -1;
+  }
+  if (static_cast<size_t>(allowed) == n) return ::syscall(SYS_writev, fd, iov, count);
+  ssize_t done = 0;  // the part that fits, piece by piece
+  for (int i = 0; i < count && done < allowed; ++i) {
+    size_t take = std::min<size_t>(iov[i].iov_len, static_cast<size_t>(allowed - done));
+    ssize_t w = RawWrite(fd, iov[i].iov_base, take);
+    if (w < 0) return done > 0 ? done : -1;
+    done += w;
+    if (static_cast<size_t>(w) < take) break;
+  }
+  return done;
 }
 
 extern "C" ssize_t pwrite64(int fd, const void* buf, size_t n, off_t offset) {

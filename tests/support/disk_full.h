@@ -2,16 +2,16 @@
 // for fault-injection tests.
 //
 // Compile disk_full.cc into a test executable (never into a library other
-// tests link): it defines write() and pwrite64(), which take precedence
-// over libc's for the whole process, so the refusal reaches every writer
-// alike, whatever it writes through: cutroom's Env, SQLite (pwrite64),
-// libavformat's file protocol and libstdc++ streams (write). While armed,
-// writes that grow a file whose path starts with the prefix draw on a byte
-// budget, the space left; past it they fail with ENOSPC, after a short
-// write when part of the budget is left, as a real disk does. Writes over
-// bytes a file already has cost nothing, as on a real full disk. Every
-// other file, and every write while disarmed, goes straight to the kernel.
-// No mount, no privileges: it works in any CI container.
+// tests link): it defines write(), writev(), pwrite() and pwrite64(), which
+// take precedence over libc's for the whole process (also under ASan), so
+// the refusal reaches every writer alike: cutroom's Env, SQLite (pwrite64),
+// libavformat's file protocol, libstdc++ streams. While armed, writes that
+// grow a file whose path starts with the prefix draw on a byte budget, the
+// space left; past it they fail with ENOSPC, after a short write when part
+// of the budget is left, as a real disk does. Writes over bytes a file
+// already has cost nothing, as on a real full disk. Every other file, and
+// every write while disarmed, goes straight to the kernel. No mount, no
+// privileges: it works in any CI container.
 // Thread-safety: Arm/Disarm and the interposed calls may race freely.
 #pragma once
 
