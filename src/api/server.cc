@@ -200,6 +200,38 @@ void ApiServer::RegisterWebRoutes() {
   router_.SetFallback([this](const httplib::Request& req, httplib::Response& res) { return web_ui_.Serve(req, res); });
 }
 
+void ApiServer::Handle(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+  std::string id = req.get_header_value("X-Request-Id");
+  if (!IsSaneRequestId(id)) id = deps_.ids->Next(kRequestIdPrefix);
+  SetCurrentRequestId(id);
+  t_request_start_us = deps_.env->MonotonicMicros();
+  res.set_header("X-Request-Id", id);
+  // CORS on every response, errors included: keys travel in the
+  // Authorization header, never in cookies, so any origin may call.
+  res.set_header("Access-Control-Allow-Origin", "*");
+  res.set_header("Access-Control-Expose-Headers", kExposedHeaders);
+  if (req.path.rfind("/api/uploads", 0) == 0) res.set_header("Tus-Resumable", "1.0.0");
+  try {
+    router_.Dispatch(req, res, reader);
+  } catch (const std::exception& e) {
+    spdlog::error("unhandled exception in {} {}: {}", req.method, req.path, e.what());
+    std::string keep_id = res.get_header_value("X-Request-Id");
+    res = httplib::Response();
+    res.set_header("X-Request-Id", keep_id);
+    res.set_header("Access-Control-Allow-Origin", "*");
+    WriteError(res, {500, "internal", "the server failed to handle the request"});
+  }
+  // A bare error status from anywhere still answers in the JSON shape.
+  if (res.status >= 400 && res.body.empty() && !res.content_provider_) WriteError(res, ApiErrorForBareStatus(res.status));
+}
+
+Status ApiServer::PrepareForTesting() {
+  CUTROOM_RETURN_IF_ERROR(InitIngest());
+  CUTROOM_ASSIGN_OR_RETURN(MediaTokens tokens, MediaTokens::Open(deps_.env, *deps_.config));
+  media_tokens_.emplace(std::move(tokens));
+  return Status::Ok();
+}
+
 Status ApiServer::Bind(const std::string& host, int port) {
   loopback_ = IsLoopbackHost(host);
   if (!loopback_) {
@@ -240,31 +272,8 @@ Status ApiServer::Bind(const std::string& host, int port) {
   options.max_body_bytes = std::max(max_upload + (1 << 20), max_body);
 
   Env* env = deps_.env;
-  IdGenerator* ids = deps_.ids;
-  auto handler = [this, env, ids](const httplib::Request& req, httplib::Response& res,
-                                  const httplib::ContentReader* reader) {
-    std::string id = req.get_header_value("X-Request-Id");
-    if (!IsSaneRequestId(id)) id = ids->Next(kRequestIdPrefix);
-    SetCurrentRequestId(id);
-    t_request_start_us = env->MonotonicMicros();
-    res.set_header("X-Request-Id", id);
-    // CORS on every response, errors included: keys travel in the
-    // Authorization header, never in cookies, so any origin may call.
-    res.set_header("Access-Control-Allow-Origin", "*");
-    res.set_header("Access-Control-Expose-Headers", kExposedHeaders);
-    if (req.path.rfind("/api/uploads", 0) == 0) res.set_header("Tus-Resumable", "1.0.0");
-    try {
-      router_.Dispatch(req, res, reader);
-    } catch (const std::exception& e) {
-      spdlog::error("unhandled exception in {} {}: {}", req.method, req.path, e.what());
-      std::string keep_id = res.get_header_value("X-Request-Id");
-      res = httplib::Response();
-      res.set_header("X-Request-Id", keep_id);
-      res.set_header("Access-Control-Allow-Origin", "*");
-      WriteError(res, {500, "internal", "the server failed to handle the request"});
-    }
-    // A bare error status from anywhere still answers in the JSON shape.
-    if (res.status >= 400 && res.body.empty() && !res.content_provider_) WriteError(res, ApiErrorForBareStatus(res.status));
+  auto handler = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+    Handle(req, res, reader);
   };
   auto logger = [env](const httplib::Request& req, const httplib::Response& res) {
     double ms = t_request_start_us ? (env->MonotonicMicros() - t_request_start_us) / 1000.0 : 0.0;

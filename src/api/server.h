@@ -55,8 +55,19 @@ class ApiServer {
   Status Run();
   void Stop();
 
+  // In-process requests without a socket, for fuzzing (fuzz/targets.cc):
+  // PrepareForTesting sets up what the routes need from Bind (URL import,
+  // tus, media tokens; not /metrics or the web UI), and HandleForTesting
+  // answers one request exactly as the HTTP handler does.
+  Status PrepareForTesting();
+  void HandleForTesting(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+    Handle(req, res, reader);
+  }
+
  private:
   void RegisterRoutes();
+  // The HTTP handler: request id, CORS, the router, JSON errors.
+  void Handle(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
   void RegisterVideoRoutes();
   void RegisterUploadRoutes();
   void RegisterTusRoutes();
