@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -193,6 +194,31 @@ bool PeerGone(int fd) {
   return r > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
+// An upload's read buffer, mapped for the request and unmapped after it,
+// so a finished upload gives its memory back to the system (from the heap,
+// glibc would keep it: freeing a large block raises its mmap threshold).
+class MappedBuffer {
+ public:
+  explicit MappedBuffer(size_t size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      data_ = static_cast<char*>(p);
+      size_ = size;
+    }
+  }
+  ~MappedBuffer() {
+    if (data_) ::munmap(data_, size_);
+  }
+  MappedBuffer(const MappedBuffer&) = delete;
+  MappedBuffer& operator=(const MappedBuffer&) = delete;
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct Connection {
   UniqueFd fd;
   std::string in;  // received and not yet consumed
@@ -264,20 +290,22 @@ class BodyReader {
       continue_sent_ = true;
       if (!SendAll(conn_.fd.get(), "HTTP/1.1 100 Continue\r\n\r\n", options_.write_timeout_ms)) return Failed();
     }
-    if (buf_.empty()) buf_.resize(kBodyReadBuffer);
+    if (!buf_) buf_ = std::make_unique<MappedBuffer>(kBodyReadBuffer);
+    if (!buf_->data()) return Failed();
     const auto window = std::chrono::milliseconds(std::max(1, options_.body_rate_window_ms));
     const uint64_t window_min = options_.min_body_rate * static_cast<uint64_t>(std::max(1, options_.body_rate_window_ms)) / 1000;
     auto window_start = Clock::now();
     uint64_t window_bytes = 0;
     while (!complete_) {
-      size_t want = conn_.head.chunked ? buf_.size() : static_cast<size_t>(std::min<uint64_t>(remaining_, buf_.size()));
-      ssize_t n = ::recv(conn_.fd.get(), buf_.data(), want, 0);
+      char* buf = buf_->data();
+      size_t want = conn_.head.chunked ? buf_->size() : static_cast<size_t>(std::min<uint64_t>(remaining_, buf_->size()));
+      ssize_t n = ::recv(conn_.fd.get(), buf, want, 0);
       if (n > 0) {
         window_bytes += static_cast<uint64_t>(n);
-        size_t used = Consume(buf_.data(), static_cast<size_t>(n), sink, ok);
+        size_t used = Consume(buf, static_cast<size_t>(n), sink, ok);
         if (!ok) return Failed();
         // Past the end of a chunked body: the next request's first bytes.
-        if (used < static_cast<size_t>(n)) conn_.in.append(buf_.data() + used, static_cast<size_t>(n) - used);
+        if (used < static_cast<size_t>(n)) conn_.in.append(buf + used, static_cast<size_t>(n) - used);
       } else if (n == 0) {
         return Failed();  // the client went away mid-body
       } else if (errno == EINTR) {
@@ -312,7 +340,7 @@ class BodyReader {
   const ServerOptions& options_;
   uint64_t remaining_;
   ChunkedDecoder chunked_;
-  std::vector<char> buf_;
+  std::unique_ptr<MappedBuffer> buf_;
   bool complete_ = false;
   bool failed_ = false;
   bool continue_sent_ = false;

@@ -287,8 +287,7 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
   uint64_t received = 0;
   uint64_t committed = offset;  // durable and recorded
   Status failure;
-  std::string buffer;
-  buffer.reserve(kWriteBuffer);
+  std::string buffer;  // gathers small pieces; large ones are written as they come
   auto flush = [&]() -> Status {
     if (buffer.empty()) return Status::Ok();
     Status st = file->Append(buffer.data(), buffer.size());
@@ -300,13 +299,18 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
       failure = Status::ResourceExhausted("the upload's data exceeds its length of " + std::to_string(limit));
       return false;
     }
-    buffer.append(data, n);
     received += n;
     if (check) check->Update(data, n);
     if (state->sha256) state->sha256->Update(data, n);
-    if (buffer.size() >= kWriteBuffer) {
-      failure = flush();
+    if (buffer.empty() && n >= kWriteBuffer / 4) {
+      failure = DiskFull(file->Append(data, n), committed);
       if (!failure.ok()) return false;
+    } else {
+      buffer.append(data, n);
+      if (buffer.size() >= kWriteBuffer) {
+        failure = flush();
+        if (!failure.ok()) return false;
+      }
     }
     if (!check && offset + received - committed >= kDurableEvery) {
       failure = DiskFull(file->Sync(), committed);
