@@ -122,7 +122,8 @@ TEST(Pocketsphinx, TheSameAudioGivesTheSameTranscriptEveryTime) {
   // transcribed differently.
   REQUIRE_SHARED_DATA(wav, "speech/jfk.wav");
   std::string first = MustTranscribe(wav).Text();
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(MustTranscribe(wav).Text(), first);
+  // The bug showed on the first re-run; one is enough (each costs ~7 s).
+  EXPECT_EQ(MustTranscribe(wav).Text(), first);
 }
 
 TEST(Pocketsphinx, RefusesLanguagesItCannotDo) {
