@@ -153,7 +153,7 @@ const std::vector<NamedTarget>& AllTargets() {
   static const std::vector<NamedTarget> targets = {
       {"tus_headers", TusHeaders}, {"url", UrlAndAddressPolicy}, {"retention_import", RetentionImport},
       {"edit_plan", EditPlan},     {"ass_captions", AssCaptions}, {"media_probe", MediaProbe},
-      {"s3_xml", S3Xml},
+      {"s3_xml", S3Xml},           {"http_request", HttpRequest}, {"api_routes", ApiRoutes},
   };
   return targets;
 }

@@ -36,6 +36,12 @@ int MediaProbe(const uint8_t* data, size_t size);
 // Replies of an S3-compatible service, which may be broken or hostile:
 // listings, errors, multipart answers (XML).
 int S3Xml(const uint8_t* data, size_t size);
+// The HTTP/1.1 front on a client's byte stream: request heads, chunked and
+// multipart bodies split at every position (http_request_target.cc).
+int HttpRequest(const uint8_t* data, size_t size);
+// Request bodies of every POST, PUT and PATCH route through the real router,
+// in process, over a temporary database (api_routes_target.cc).
+int ApiRoutes(const uint8_t* data, size_t size);
 
 struct NamedTarget {
   const char* name;

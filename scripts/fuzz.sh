@@ -11,7 +11,7 @@
 # input to fuzz/regressions/<target>/ so fuzz_replay_test keeps it fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(tus_headers url retention_import edit_plan ass_captions media_probe s3_xml)
+targets=(tus_headers url retention_import edit_plan ass_captions media_probe s3_xml http_request api_routes)
 if [ $# -ge 1 ] && [ "$1" != all ]; then targets=("$1"); fi
 seconds="${2:-20}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"

@@ -29,7 +29,7 @@ size_t Replay(const NamedTarget& target, const std::string& folder) {
 }
 
 TEST(FuzzReplay, EveryTargetHasSeedsAndSurvivesThemAndItsRegressions) {
-  ASSERT_EQ(AllTargets().size(), 7u);
+  ASSERT_EQ(AllTargets().size(), 9u);
   for (const auto& target : AllTargets()) {
     SCOPED_TRACE(target.name);
     EXPECT_GE(Replay(target, "corpus"), 2u) << "seed corpus of " << target.name;
