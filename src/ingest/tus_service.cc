@@ -1,6 +1,9 @@
 #include "ingest/tus_service.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include "core/base64.h"
 #include "db/tables.h"
@@ -28,6 +31,23 @@ Status DiskFull(const Status& st, uint64_t durable) {
 
 bool HasMarker(const Status& st, std::string_view marker) {
   return st.message().compare(0, marker.size(), marker) == 0;
+}
+
+// The video a finish of this upload already registered, if a crash cut
+// that finish between the media row and the upload's own row.
+Result<std::optional<db::MediaRow>> FindFinished(const IngestDeps& deps, const std::string& owner_id,
+                                                 const std::string& upload_id, const std::string& sha256) {
+  CUTROOM_ASSIGN_OR_RETURN(auto rows, deps.db->Query("SELECT video_id, metadata FROM media WHERE sha256 = ? AND "
+                                                     "owner_id = ? AND metadata LIKE ?",
+                                                     {sha256, owner_id, "%" + upload_id + "%"}));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto meta = nlohmann::json::parse(rows.Text(i, "metadata").value_or(""), nullptr, false);
+    if (!meta.is_object() || meta.value("upload_id", "") != upload_id) continue;
+    db::Repositories repos(*deps.db, deps.env, deps.ids);
+    CUTROOM_ASSIGN_OR_RETURN(auto media, repos.media.Get(*rows.Text(i, "video_id")));
+    return std::optional<db::MediaRow>(std::move(media));
+  }
+  return std::optional<db::MediaRow>();
 }
 
 std::string EncodeMetadata(const nlohmann::json& metadata) {
@@ -360,6 +380,38 @@ Result<TusUpload> TusService::FinishUpload(TusUpload upload, State& state) {
   state.sha256.reset();
   db::Repositories repos(*deps.db, deps.env, deps.ids);
   CUTROOM_ASSIGN_OR_RETURN(auto row, repos.uploads.Get(upload.upload_id));
+  std::string path = PartPath(upload.upload_id);
+  if (sha.empty()) {  // resumed in another process, or a finish cut short: hash what is on disk
+    CUTROOM_ASSIGN_OR_RETURN(auto file, deps.env->NewReadableFile(path));
+    CUTROOM_ASSIGN_OR_RETURN(auto digest, Digest::Create("sha256"));
+    std::vector<char> buf(1 << 20);
+    for (uint64_t at = 0;;) {
+      CUTROOM_ASSIGN_OR_RETURN(size_t n, file->ReadAt(at, buf.data(), buf.size()));
+      if (n == 0) break;
+      digest.Update(buf.data(), n);
+      at += n;
+    }
+    sha = digest.FinishHex();
+  }
+  auto complete = [&](const db::MediaRow& media) -> Result<TusUpload> {
+    row.status = "completed";
+    row.video_id = media.video_id;
+    row.checksum = "sha256 " + media.sha256.value_or("");
+    row.offset = static_cast<int64_t>(upload.offset);
+    CUTROOM_RETURN_IF_ERROR(repos.uploads.Update(row).status());
+    // The part file outlives the registration so that a crash before this
+    // point can finish again; it goes only now (fsck removes a leftover).
+    deps.env->RemoveFile(path).IgnoreError();
+    DropState(upload.upload_id);
+    upload.status = "completed";
+    upload.video_id = media.video_id;
+    return upload;
+  };
+  CUTROOM_ASSIGN_OR_RETURN(auto earlier, FindFinished(deps, upload.owner_id, upload.upload_id, sha));
+  if (earlier) {
+    spdlog::info("upload {}: an interrupted finish had registered {}", upload.upload_id, earlier->video_id);
+    return complete(*earlier);
+  }
   IngestRequest request;
   request.owner_id = upload.owner_id;
   auto meta = row.metadata;
@@ -371,24 +423,24 @@ Result<TusUpload> TusService::FinishUpload(TusUpload upload, State& state) {
   request.title = text("title");
   request.metadata = {{"upload_id", upload.upload_id}};
   if (!text("filetype").empty()) request.metadata["client_filetype"] = text("filetype");
-  std::string path = PartPath(upload.upload_id);
-  auto media = ingest_->IngestStagedFile(path, sha, request);
+  // The blob store adopts (moves) a second name of the part file, so the
+  // part stays until the upload's row says completed: a crash between the
+  // move and the rows leaves an orphan blob (fsck) and an upload that
+  // finishes again, never an upload whose bytes are gone. Where no hard
+  // link can be made, the part itself is adopted.
+  std::string adopt = PartPath(upload.upload_id + ".finishing");
+  deps.env->RemoveFile(adopt).IgnoreError();  // left by a crash
+  if (::link(path.c_str(), adopt.c_str()) != 0) adopt = path;
+  auto media = ingest_->IngestStagedFile(adopt, sha, request);
   if (!media.ok()) {
+    deps.env->RemoveFile(adopt).IgnoreError();
     deps.env->RemoveFile(path).IgnoreError();
     row.status = "failed";
     repos.uploads.Update(row).status().IgnoreError();
     DropState(upload.upload_id);
     return media.status();
   }
-  row.status = "completed";
-  row.video_id = media->video_id;
-  row.checksum = "sha256 " + media->sha256.value_or("");
-  row.offset = static_cast<int64_t>(upload.offset);
-  CUTROOM_RETURN_IF_ERROR(repos.uploads.Update(row).status());
-  DropState(upload.upload_id);
-  upload.status = "completed";
-  upload.video_id = media->video_id;
-  return upload;
+  return complete(*media);
 }
 
 Status TusService::Terminate(const std::string& owner_id, const std::string& upload_id) {
