@@ -161,6 +161,12 @@ Result<int> RenderBestClips(Runtime& rt, const db::MediaRow& media, const std::v
       st["job_id"] = p.job_id;
       st["status"] = job->status;
       if (job->error) st["error"] = *job->error;
+      // Wall time from claim to finish (stages overlap on several workers).
+      if (job->started_at && job->finished_at) {
+        auto started = ParseTimestamp(*job->started_at);
+        auto finished = ParseTimestamp(*job->finished_at);
+        if (started.ok() && finished.ok()) st["run_s"] = static_cast<double>(*finished - *started) / 1000.0;
+      }
     }
     stages.push_back(st);
   }
