@@ -247,8 +247,10 @@ bool MultipartParser::Feed(const char* data, size_t n, const httplib::MultipartC
         break;
       }
       case State::kHeaders: {
-        // The block ends at the first empty line; a part may have no
-        // headers at all only in theory (form-data needs a disposition).
+        // The block ends at the first empty line (CRLF or bare LF, the
+        // earliest of either, so how the bytes were split cannot matter);
+        // a part may have no headers at all only in theory (form-data
+        // needs a disposition).
         size_t end = std::string::npos;
         size_t skip = 0;
         if (buf_.compare(0, 2, "\r\n") == 0) {
@@ -257,12 +259,16 @@ bool MultipartParser::Feed(const char* data, size_t n, const httplib::MultipartC
         } else if (!buf_.empty() && buf_[0] == '\n') {
           end = 0;
           skip = 1;
-        } else if (size_t crlf = buf_.find("\r\n\r\n"); crlf != std::string::npos) {
-          end = crlf + 2;
-          skip = 2;
-        } else if (size_t lf = buf_.find("\n\n"); lf != std::string::npos) {
-          end = lf + 1;
-          skip = 1;
+        } else {
+          size_t crlf = buf_.find("\n\r\n");
+          size_t lf = buf_.find("\n\n");
+          if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) {
+            end = crlf + 1;
+            skip = 2;
+          } else if (lf != std::string::npos) {
+            end = lf + 1;
+            skip = 1;
+          }
         }
         if (end == std::string::npos) {
           if (buf_.size() > kMaxPartHeaders) return Fail("a part's headers are longer than 8 KiB");
