@@ -136,7 +136,7 @@ start_server() {
   port=$(free_port)
   SERVER_BASE=http://127.0.0.1:$port
   if [[ $kind == cutroom ]]; then
-    (cd "$SERVER_DIR" && exec "${CLEAN_ENV[@]}" "$CUTROOM_BINARY" serve --listen "127.0.0.1:$port" \
+    (cd "$SERVER_DIR" && exec "${CLEAN_ENV[@]}" "$CUTROOM_BINARY" serve --workers 0 --listen "127.0.0.1:$port" \
       --data-dir "$SERVER_DIR/data" --log-format json) >"$SERVER_DIR/server.log" 2>&1 &
     ENDPOINT=$SERVER_BASE/api/uploads/
   else
