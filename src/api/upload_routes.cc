@@ -5,6 +5,7 @@
 #include "api/dto.h"
 #include "api/server.h"
 #include "core/base64.h"
+#include "core/utf8.h"
 
 namespace cutroom::api {
 namespace {
@@ -34,6 +35,14 @@ Result<uint64_t> ParseUnsignedHeader(const httplib::Request& req, const char* na
     return Status::InvalidArgument(std::string(name) + " must be a non-negative integer, got '" + v + "'");
   }
   return std::strtoull(v.c_str(), nullptr, 10);
+}
+
+// s with every malformed UTF-8 byte replaced by U+FFFD: header bytes
+// stored in a JSON column must be text (nlohmann's dump throws otherwise).
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) AppendUtf8(out, NextCodePoint(s, i));
+  return out;
 }
 
 // The tus reading of a Status: 409, 410 and 460 come from markers.
@@ -164,7 +173,9 @@ void ApiServer::RegisterUploadRoutes() {
                        ingest::IngestRequest request;
                        request.owner_id = ctx.owner_id;
                        request.original_filename = part.filename;
-                       if (!part.content_type.empty()) request.metadata["client_content_type"] = part.content_type;
+                       if (!part.content_type.empty()) {
+                         request.metadata["client_content_type"] = ValidUtf8(part.content_type);
+                       }
                        auto begun = ingest_.Begin(request);
                        if (!begun.ok()) {
                          failure = begun.status();
@@ -264,6 +275,14 @@ void ApiServer::RegisterTusRoutes() {
                    CUTROOM_ASSIGN_OR_RETURN(length, ParseUnsignedHeader(ctx.req, "Upload-Length"));
                  } else if (ctx.req.get_header_value("Upload-Defer-Length") != "1") {
                    return Status::InvalidArgument("Upload-Defer-Length must be 1");
+                 }
+                 // Metadata is kept as JSON text: a value that is not UTF-8 is refused.
+                 if (auto meta = ingest::ParseTusMetadata(ctx.req.get_header_value("Upload-Metadata")); meta.ok()) {
+                   for (const auto& [key, value] : *meta) {
+                     if (ValidUtf8(value) != value) {
+                       return Status::InvalidArgument("Upload-Metadata value of '" + key + "' is not UTF-8 text");
+                     }
+                   }
                  }
                  auto created = tus_->Create(ctx.owner_id, length, ctx.req.get_header_value("Upload-Metadata"));
                  if (!created.ok()) {
