@@ -18,6 +18,8 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <string>
 
 #include "analysis/scenes/analysis_frame.h"
@@ -76,7 +78,7 @@ Result<Counted> FramesOnly(const std::string& path, int threads, int downscale) 
 
 int main(int argc, char** argv) {
   CLI::App app{"Scene detection of one file with cutroom's detector; prints JSON"};
-  std::string input, detector_name = "content", mode = "detect";
+  std::string input, detector_name = "content", mode = "detect", scan = "auto";
   int threads = 0, downscale = 0;
   int64_t min_scene_len = -1;
   double threshold = -1;
@@ -91,7 +93,15 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "detect, frames (decode + shrink) or decode (NextRaw only)")
       ->check(CLI::IsMember({"detect", "frames", "decode"}));
   app.add_flag("--loop-filter", loop_filter, "decode mode: keep the deblocking filter on");
+  app.add_option("--scan", scan, "detect mode: auto (two passes where they pay), every (decode every frame) or two-pass")
+      ->check(CLI::IsMember({"auto", "every", "two-pass"}));
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "debug log on stderr (which scan ran, frames skipped)");
   CLI11_PARSE(app, argc, argv);
+  if (verbose) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("scenes_bench"));  // stdout is the JSON
+    spdlog::set_level(spdlog::level::debug);
+  }
 
   nlohmann::json out = {{"file", input}, {"mode", mode}, {"threads", threads}};
   const auto start = std::chrono::steady_clock::now();
@@ -122,6 +132,8 @@ int main(int argc, char** argv) {
   params.downscale = downscale;
   params.gradual = !no_gradual;
   params.threads = threads;
+  params.scan = scan == "every" ? scenes::ScanMode::kEveryFrame
+                                : (scan == "two-pass" ? scenes::ScanMode::kTwoPass : scenes::ScanMode::kAuto);
   auto list = scenes::DetectScenes(input, params);
   if (!list.ok()) return fail(list.status());
   const double wall = seconds();
@@ -147,6 +159,8 @@ int main(int argc, char** argv) {
   out["gradual"] = params.gradual;
   out["wall_s"] = wall;
   out["frames"] = list->frames;
+  out["frames_decoded"] = list->frames_decoded;
+  out["scan"] = scan;
   out["fps"] = list->fps;
   out["fps_decoded"] = wall > 0 ? static_cast<double>(list->frames) / wall : 0.0;
   out["cuts_frame"] = std::move(cuts_frame);

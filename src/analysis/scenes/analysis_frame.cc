@@ -79,37 +79,35 @@ void Reduce(const Component& c, int src_w, int src_h, int f, int out_w, int out_
     return std::pair<int, int>(lo, hi);
   };
   thread_local std::vector<int> x0s, x1s;
-  thread_local std::vector<uint32_t> acc;
+  thread_local std::vector<uint16_t> sums;
   x0s.resize(out_w);
   x1s.resize(out_w);
-  acc.resize(out_w);
   for (int x = 0; x < out_w; ++x) std::tie(x0s[x], x1s[x]) = range(x, c.log2_w, cw);
+  // The bytes of a row that the cells read (with a semi-planar picture's
+  // other component in between), summed down the rows of a cell first: a
+  // straight loop the compiler vectorises, then a short sum across.
+  const size_t span = static_cast<size_t>(x1s[out_w - 1] - 1) * c.step + 1;
+  sums.resize(span);
+  uint16_t* sum = sums.data();
   for (int y = 0; y < out_h; ++y) {
     auto [y0, y1] = range(y, c.log2_h, ch);
     const int rows = y1 - y0;
     const int step = rows > kRowsPerCell ? rows / kRowsPerCell : 1;
-    int used = 0;
-    std::fill(acc.begin(), acc.end(), 0u);
+    int used = 0;  // at most 2 * kRowsPerCell - 1, so 16 bits hold the sums
     for (int sy = y0 + (rows - 1 - (rows - 1) / step * step) / 2; sy < y1; sy += step, ++used) {
       const uint8_t* row = c.base + static_cast<ptrdiff_t>(sy) * c.linesize + c.offset;
-      if (c.step == 1) {
-        for (int x = 0; x < out_w; ++x) {
-          uint32_t s = 0;
-          for (int sx = x0s[x]; sx < x1s[x]; ++sx) s += row[sx];
-          acc[x] += s;
-        }
+      if (used == 0) {
+        for (size_t i = 0; i < span; ++i) sum[i] = row[i];
       } else {
-        for (int x = 0; x < out_w; ++x) {
-          uint32_t s = 0;
-          for (int sx = x0s[x]; sx < x1s[x]; ++sx) s += row[sx * c.step];
-          acc[x] += s;
-        }
+        for (size_t i = 0; i < span; ++i) sum[i] = static_cast<uint16_t>(sum[i] + row[i]);
       }
     }
     uint8_t* out = dst + static_cast<size_t>(y) * out_w;
     for (int x = 0; x < out_w; ++x) {
+      uint32_t total = 0;
+      for (int sx = x0s[x]; sx < x1s[x]; ++sx) total += sum[static_cast<size_t>(sx) * c.step];
       uint32_t n = static_cast<uint32_t>((x1s[x] - x0s[x]) * used);
-      out[x] = static_cast<uint8_t>((acc[x] + n / 2) / n);
+      out[x] = static_cast<uint8_t>((total + n / 2) / n);
     }
   }
 }
@@ -141,6 +139,15 @@ int PickDownscale(int width, int requested) {
 
 }  // namespace
 
+int AnalysisDownscale(const media::VideoStreamInfo& info, int requested) {
+  const bool quarter = info.rotation == 90 || info.rotation == 270;
+  return PickDownscale(quarter ? info.display_height : info.display_width, requested);
+}
+
+bool CanShrinkPlanar(int pixel_format) {
+  return Readable(av_pix_fmt_desc_get(static_cast<AVPixelFormat>(pixel_format)));
+}
+
 void ChromaToHueSat(const uint8_t* u, const uint8_t* v, size_t n, uint8_t* hue, uint8_t* sat) {
   const HueSatTables& t = Tables();
   for (size_t i = 0; i < n; ++i) {
@@ -163,9 +170,7 @@ Result<std::unique_ptr<AnalysisFrameSource>> AnalysisFrameSource::Open(const std
   opts.skip_loop_filter = true;
   opts.apply_rotation = false;  // differences between frames do not depend on which way is up
   CUTROOM_ASSIGN_OR_RETURN(src->raw_, media::VideoDecoder::Open(path, opts));
-  const auto& info = src->raw_->info();
-  const bool quarter = info.rotation == 90 || info.rotation == 270;
-  src->downscale_ = PickDownscale(quarter ? info.display_height : info.display_width, options.downscale);
+  src->downscale_ = AnalysisDownscale(src->raw_->info(), options.downscale);
   return src;
 }
 
@@ -198,13 +203,13 @@ Result<bool> AnalysisFrameSource::Next(AnalysisFrame& out) {
     CUTROOM_RETURN_IF_ERROR(FromRgb(out));
     return !out.luma.empty();
   }
-  CUTROOM_RETURN_IF_ERROR(FromPlanar(pic, out));
+  ShrinkPlanar(pic, downscale_, out);
   return true;
 }
 
-Status AnalysisFrameSource::FromPlanar(const media::RawPicture& pic, AnalysisFrame& out) {
+void ShrinkPlanar(const media::RawPicture& pic, int downscale, AnalysisFrame& out) {
   const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(pic.pixel_format));
-  const int f = downscale_;
+  const int f = downscale;
   out.index = pic.index;
   out.pts_s = pic.pts_s;
   out.width = std::max(1, pic.width / f);
@@ -242,7 +247,6 @@ Status AnalysisFrameSource::FromPlanar(const media::RawPicture& pic, AnalysisFra
     ChromaToHueSat(out.hue.data(), out.sat.data(), n, out.hue.data(), out.sat.data());
   }
   FinishMean(out);
-  return Status::Ok();
 }
 
 Status AnalysisFrameSource::FromRgb(AnalysisFrame& out) {

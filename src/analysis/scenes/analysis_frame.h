@@ -53,7 +53,6 @@ class AnalysisFrameSource {
 
  private:
   AnalysisFrameSource() = default;
-  Status FromPlanar(const media::RawPicture& pic, AnalysisFrame& out);
   Status FromRgb(AnalysisFrame& out);
 
   std::unique_ptr<media::VideoDecoder> raw_;  // planar YUV path
@@ -65,5 +64,15 @@ class AnalysisFrameSource {
 
 // Fills hue and sat from the chroma planes (or luma/hue/sat from RGB).
 void ChromaToHueSat(const uint8_t* u, const uint8_t* v, size_t n, uint8_t* hue, uint8_t* sat);
+
+// The shrink factor AnalysisFrameSource uses for a stream (`requested` > 0
+// is taken as is; 0 makes frames about 128 px wide).
+int AnalysisDownscale(const media::VideoStreamInfo& info, int requested);
+// Whether ShrinkPlanar reads pictures of this AVPixelFormat (planar or
+// semi-planar 8-bit YUV or grey).
+bool CanShrinkPlanar(int pixel_format);
+// One decoded picture shrunk by `downscale` into `out` (buffers reused), as
+// AnalysisFrameSource::Next makes it. REQUIRES: CanShrinkPlanar(pic.pixel_format).
+void ShrinkPlanar(const media::RawPicture& pic, int downscale, AnalysisFrame& out);
 
 }  // namespace cutroom::analysis::scenes

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "analysis/scenes/two_pass.h"
+
 namespace cutroom::analysis::scenes {
 namespace {
 
@@ -157,21 +159,23 @@ SceneList BuildScenes(const std::vector<Transition>& transitions, const std::vec
 
 Result<SceneList> DetectScenes(const std::string& path, const SceneParams& params, const DetectProgress& progress,
                                const DetectCancelled& cancelled) {
+  if (params.scan != ScanMode::kEveryFrame) {
+    CUTROOM_ASSIGN_OR_RETURN(auto two_pass,
+                             DetectTwoPass(path, params, params.scan == ScanMode::kTwoPass, progress, cancelled));
+    if (two_pass) {
+      SceneList list = BuildScenes(two_pass->transitions, two_pass->frame_times, two_pass->info.duration_s,
+                                   two_pass->info.fps);
+      list.detector = DetectorName(params.detector);
+      list.frames_decoded = two_pass->frames_decoded;
+      return list;
+    }
+  }
   FrameSourceOptions source_options;
   source_options.downscale = params.downscale;
   source_options.threads = params.threads;
   CUTROOM_ASSIGN_OR_RETURN(auto source, AnalysisFrameSource::Open(path, source_options));
   const auto& info = source->info();
-  DetectorOptions options;
-  options.kind = params.detector;
-  options.threshold = params.threshold;
-  options.gradual = params.gradual;
-  options.fps = info.fps;
-  options.min_scene_len = params.min_scene_len_frames;
-  if (params.min_scene_len_s >= 0) {
-    options.min_scene_len = static_cast<int64_t>(std::llround(params.min_scene_len_s * (info.fps > 0 ? info.fps : 25)));
-  }
-  SceneDetector detector(options);
+  SceneDetector detector(DetectorOptionsFor(params, info.fps));
   AnalysisFrame frame;
   const double duration = info.duration_s;
   while (true) {
@@ -187,6 +191,7 @@ Result<SceneList> DetectScenes(const std::string& path, const SceneParams& param
   detector.Finish();
   SceneList list = BuildScenes(detector.transitions(), detector.frame_times(), duration, info.fps);
   list.detector = DetectorName(params.detector);
+  list.frames_decoded = list.frames;
   return list;
 }
 

@@ -14,6 +14,18 @@
 
 namespace cutroom::analysis::scenes {
 
+// How much of the stream DetectScenes decodes.
+enum class ScanMode {
+  // Two passes (two_pass.h) where the packet scan says they skip enough,
+  // otherwise every frame.
+  kAuto,
+  // Every frame: the reference the two passes are held to.
+  kEveryFrame,
+  // Two passes wherever the stream's structure allows, however little they
+  // skip (tests).
+  kTwoPass,
+};
+
 struct SceneParams {
   DetectorKind detector = DetectorKind::kContent;
   double threshold = -1;         // < 0: the detector's default
@@ -24,6 +36,7 @@ struct SceneParams {
   bool describe = false;         // describe each scene with the LLM (the job stage does that)
   std::string prompt;            // the instruction for describe; empty: the default
   int threads = 0;
+  ScanMode scan = ScanMode::kAuto;  // not a job parameter: results do not depend on it
 
   nlohmann::json ToJson() const;
 };
@@ -50,6 +63,7 @@ struct SceneList {
   double duration_s = 0;
   std::vector<Scene> scenes;
   std::vector<Transition> transitions;  // every boundary found, gradual ones as spans
+  int64_t frames_decoded = 0;           // frames decoded; the others were skipped (two_pass.h)
 };
 
 // Scenes from boundaries: a cut starts a scene at its frame, a fade-in at
@@ -61,7 +75,8 @@ SceneList BuildScenes(const std::vector<Transition>& transitions, const std::vec
 using DetectProgress = std::function<void(double)>;  // 0..1
 using DetectCancelled = std::function<bool()>;
 
-// Decodes `path` once. NotFound when it has no video stream; Cancelled when
+// Decodes `path` once, or only part of it (params.scan; two_pass.h), with
+// the same frame indexes and times either way. NotFound when it has no video stream; Cancelled when
 // `cancelled` says so; InvalidArgument for corrupt data.
 Result<SceneList> DetectScenes(const std::string& path, const SceneParams& params,
                                const DetectProgress& progress = {}, const DetectCancelled& cancelled = {});
