@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
-#include <deque>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -127,7 +126,7 @@ struct Item {
 // Between the workers and the consumer.
 struct Exchange {
   struct Output {
-    std::deque<Item> items;
+    std::vector<Item> items;
     bool done = false;
     Status status;
   };
@@ -744,7 +743,7 @@ Status TwoPass::Push(AnalysisFrame& frame) {
 Status TwoPass::Consume(Exchange& x) {
   for (size_t u = 0; u < plan_.units.size(); ++u) {
     while (true) {
-      std::deque<Item> items;
+      std::vector<Item> items;
       bool done;
       Status status;
       {
