@@ -13,6 +13,7 @@
 
 #include "analysis/scenes/analysis_frame.h"
 #include "media/av_util.h"
+#include "media/remote_input.h"
 
 namespace cutroom::analysis::scenes {
 namespace {
@@ -820,6 +821,9 @@ DetectorOptions DetectorOptionsFor(const SceneParams& params, double fps) {
 Result<std::optional<TwoPassResult>> DetectTwoPass(const std::string& path, const SceneParams& params, bool force,
                                                    const DetectProgress& progress, const DetectCancelled& cancelled) {
   if (params.detector == DetectorKind::kThreshold) return std::optional<TwoPassResult>();
+  // Over the network (URL references, blobs in S3) the packet scan would
+  // fetch the whole file once more, and fetching is what takes the time.
+  if (!force && media::IsRemoteInputPath(path)) return std::optional<TwoPassResult>();
   TwoPass run(path, params, progress, cancelled);
   Status st = run.Open();
   if (st.ok()) st = run.Scan();
