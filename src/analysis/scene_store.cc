@@ -24,7 +24,7 @@ Status ReplaceScenes(const jobs::JobServices& s, const std::string& video_id, co
       CUTROOM_RETURN_IF_ERROR(t.scenes.Insert(rows[i]).status());
     }
     return tx.Execute("UPDATE video_processing SET result = ? WHERE processing_id = ?",
-                      {result.dump(), processing_id})
+                      {db::JsonText(result), processing_id})
         .status();
   });
   if (!st.ok()) {

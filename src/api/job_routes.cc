@@ -34,7 +34,7 @@ uint64_t ContentLengthOf(const httplib::Request& req) {
 std::string SseEvent(const jobs::JobEvent& e) {
   nlohmann::json data = e.data;
   TidyJsonNumbers(data);
-  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data.dump() + "\n\n";
+  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + db::JsonText(data) + "\n\n";
 }
 
 }  // namespace

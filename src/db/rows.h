@@ -18,6 +18,11 @@ using OptString = std::optional<std::string>;
 using OptInt = std::optional<int64_t>;
 using OptReal = std::optional<double>;
 
+// The text stored in a JSON column or sent as an event. Bytes that are not
+// UTF-8 (a filename, a header, a model's reply) become U+FFFD: dump() would
+// throw instead, and one odd byte would fail the whole request or job.
+inline std::string JsonText(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 // The owner that requests belong to in local mode (no API keys).
 inline constexpr const char* kLocalOwnerId = "own_00000000000000000000000000";
 

@@ -44,7 +44,7 @@ inline DbValue ToDb(const OptInt& v) { return v ? DbValue(*v) : DbValue(); }
 inline DbValue ToDb(double v) { return v; }
 inline DbValue ToDb(const OptReal& v) { return v ? DbValue(*v) : DbValue(); }
 inline DbValue ToDb(bool v) { return int64_t{v ? 1 : 0}; }
-inline DbValue ToDb(const Json& v) { return v.is_null() ? DbValue() : DbValue(v.dump()); }
+inline DbValue ToDb(const Json& v) { return v.is_null() ? DbValue() : DbValue(JsonText(v)); }
 
 inline Status FromDb(const std::string& col, const DbValue& v, std::string& out) {
   if (const auto* s = std::get_if<std::string>(&v)) { out = *s; return Status::Ok(); }

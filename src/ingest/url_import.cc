@@ -90,7 +90,7 @@ Result<db::MediaRow> UrlImporter::Import(const std::string& url, IngestRequest r
                           "updated_at = ? WHERE video_id = ?"
                         : "UPDATE media SET metadata = json_set(metadata, '$.import', json(?)), updated_at = ? "
                           "WHERE video_id = ?",
-                    {progress.dump(), FormatTimestamp(now), pending_id})
+                    {db::JsonText(progress), FormatTimestamp(now), pending_id})
           .status()
           .IgnoreError();
     }

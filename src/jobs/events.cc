@@ -1,12 +1,14 @@
 #include "jobs/events.h"
 
+#include "db/rows.h"
+
 namespace cutroom::jobs {
 
 Status EventLog::Append(const JobEvent& e) {
   return db_
       ->Execute("INSERT INTO job_events(job_id, video_id, owner_id, type, data, ts) VALUES (?, ?, ?, ?, ?, ?)",
                 {e.job_id, e.video_id.empty() ? db::DbValue() : db::DbValue(e.video_id),
-                 e.owner_id.empty() ? db::DbValue() : db::DbValue(e.owner_id), e.type, e.data.dump(),
+                 e.owner_id.empty() ? db::DbValue() : db::DbValue(e.owner_id), e.type, db::JsonText(e.data),
                  FormatTimestamp(env_->NowMs())})
       .status();
 }

@@ -220,7 +220,7 @@ Status JobQueue::Succeed(const db::JobRow& job, const std::string& worker_id, co
       int64_t n, db_->Execute("UPDATE jobs SET status = 'succeeded', progress = 1, result = ?, error = NULL, "
                               "locked_by = NULL, locked_until = NULL, finished_at = ?, updated_at = ? "
                               "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
-                              {result.is_null() ? nlohmann::json::object().dump() : result.dump(), now, now,
+                              {result.is_null() ? std::string("{}") : db::JsonText(result), now, now,
                                job.job_id, worker_id}));
   if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
   CUTROOM_RETURN_IF_ERROR(UpdateProcessing(job, "succeeded", ""));

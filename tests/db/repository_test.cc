@@ -421,5 +421,17 @@ TEST_F(Repositories_, ListFiltersByColumnValues) {
   EXPECT_EQ(page->items[0].video_id, failed.video_id);
 }
 
+TEST_F(Repositories_, JsonColumnsStoreBytesThatAreNotUtf8AsReplacementCharacters) {
+  // A filename or header from a client can carry any bytes; storing it must
+  // not throw (it did: a 500 on any route that saved such a value).
+  MediaRow m = NewMedia();
+  m.metadata = {{"filename", std::string("clip\xff\xfe.mp4")}, {"ok", "caf\xc3\xa9"}};
+  ASSERT_OK(repos_->media.Update(m).status());
+  auto back = repos_->media.Get(m.video_id);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->metadata["filename"], "clip\xef\xbf\xbd\xef\xbf\xbd.mp4");
+  EXPECT_EQ(back->metadata["ok"], "caf\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace cutroom::db

@@ -141,7 +141,7 @@ db::RetentionAnalysisRow PredictionRow(const db::MediaRow& media, const std::str
   row.duration_s = p.curve.duration_s;
   row.curve = CurveJson(p.curve);
   row.drop_points = DropPointsJson(p.drops);
-  row.summary = SummaryJson(p.summary).dump();
+  row.summary = db::JsonText(SummaryJson(p.summary));
   row.model = model.ToJson();
   return row;
 }
@@ -375,7 +375,7 @@ Result<db::RetentionAnalysisRow> ImportRetention(db::Database& db, Env* env, IdG
   row.duration_s = duration;
   row.curve = CurveJson(curve);
   row.format = parsed.format;
-  row.summary = SummaryJson(Summarize(curve)).dump();
+  row.summary = db::JsonText(SummaryJson(Summarize(curve)));
   row.model = {{"notes", parsed.notes}, {"points", parsed.points.size()}};
   const std::string ext = parsed.format == "studio_csv" ? ".csv" : ".json";
   row.raw_key = storage::MakeKey("assets", media.video_id, row.retention_id + ext);
@@ -429,7 +429,7 @@ Result<json> FitOwnerRetention(db::Database& db, Env* env, IdGenerator* ids, con
   const std::string now = FormatTimestamp(env->NowMs());
   CUTROOM_RETURN_IF_ERROR(db.Execute("INSERT INTO retention_models (model_id, owner_id, version, model, report, videos, "
                                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                     {ids->Next("rtm"), owner_id, version, report.model.ToJson().dump(), out.dump(),
+                                     {ids->Next("rtm"), owner_id, version, db::JsonText(report.model.ToJson()), db::JsonText(out),
                                       static_cast<int64_t>(report.videos), now, now})
                               .status());
   return out;
