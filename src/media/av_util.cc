@@ -107,7 +107,7 @@ void FormatContextCloser::operator()(AVFormatContext* ctx) const {
 }
 
 Result<FormatContextPtr> OpenMediaSource(std::unique_ptr<RandomAccessSource> source, const std::string& name) {
-  InitAvLogging();
+  InitLibav();
   // Large enough that a demuxer's reads are few, small enough per decoder.
   constexpr int kBufferSize = 256 * 1024;
   auto* io = new RemoteIo{std::move(source), 0, nullptr};
@@ -148,7 +148,7 @@ Result<FormatContextPtr> OpenMedia(const std::string& path) {
     CUTROOM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessSource> source, OpenRemoteInput(path));
     return OpenMediaSource(std::move(source), path);
   }
-  InitAvLogging();
+  InitLibav();
   AVDictionary* raw_opts = nullptr;
   av_dict_set(&raw_opts, "format_whitelist", kDemuxerWhitelist, 0);
   av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
@@ -199,9 +199,12 @@ void AvLogCallback(void* avcl, int level, const char* fmt, va_list vl) {
 
 }  // namespace
 
-void InitAvLogging() {
+void InitLibav() {
   static std::once_flag once;
-  std::call_once(once, [] { av_log_set_callback(AvLogCallback); });
+  std::call_once(once, [] {
+    av_log_set_callback(AvLogCallback);
+    av_max_alloc(kMaxLibavAllocation);
+  });
 }
 
 Status PaddedImage::Allocate(int width, int height, int channels) {

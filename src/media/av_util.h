@@ -125,7 +125,16 @@ AVPixelFormat ToAvPixelFormat(PixelFormat format);
 // NotFound, EIO IOError, the rest Internal.
 Status AvError(int code, const std::string& context);
 
-// Routes libav's own log lines through spdlog (at debug level), once.
-void InitAvLogging();
+// The most libav may allocate at once. A demuxer sizes some buffers from
+// what the file's header declares (a WAV INFO chunk of 1.9 GB in an 88-byte
+// file, found by the media_probe fuzz target), so without a cap one small
+// hostile upload makes the probe commit gigabytes. Legitimate allocations
+// are far smaller: an 8K RGBA picture is 133 MB, and cutroom refuses larger
+// dimensions before decoding (media.max_pixels).
+inline constexpr size_t kMaxLibavAllocation = size_t{256} << 20;
+
+// Once per process: routes libav's own log lines through spdlog (at debug
+// level) and caps libav's allocations at kMaxLibavAllocation.
+void InitLibav();
 
 }  // namespace cutroom::media

@@ -117,7 +117,7 @@ Result<ProbeResult> ProbeMedia(const std::string& path, const ProbeOptions& opti
 }
 
 Result<ProbeResult> ProbeMediaSource(RandomAccessSource& source, const ProbeOptions& options) {
-  InitAvLogging();
+  InitLibav();
   constexpr int kBufferSize = 64 * 1024;
   std::pair<RandomAccessSource*, int64_t> io{&source, 0};
   auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));

@@ -3,12 +3,15 @@
 // CI runs this under AddressSanitizer.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <array>
 #include <cstring>
 
 #include "core/subprocess.h"
 #include "media/audio.h"
 #include "media/decoder.h"
+#include "media/probe.h"
 #include "media/thumbnails.h"
 #include "support/test_support.h"
 
@@ -249,6 +252,34 @@ TEST_F(Hostile, UndecodableCodecsAreNotSupported) {
   EXPECT_FALSE(MakePoster(File("unknown_codec.avi")).ok());
   Status wav = ExtractAudio(File("unknown_codec.wav"), 16000, [](const int16_t*, size_t) { return Status::Ok(); });
   EXPECT_EQ(wav.code(), StatusCode::kNotSupported) << wav.ToString();
+}
+
+// A WAV whose LIST chunk claims almost 4 GB, so libavformat's INFO reader
+// takes the "data" chunk after it for a 1.9 GB INFO entry and allocates it
+// (and zeroes it) before reading. 88 bytes on disk.
+std::string WavWithAHugeInfoEntry() {
+  std::string fmt = Le16(1) + Le16(1) + Le32(8000) + Le32(16000) + Le16(2) + Le16(16);
+  std::string list = "INFO" + std::string("ISFT") + Le32(14) + std::string("Lavf59.27.100\0", 14);
+  std::string body = "WAVE" + std::string("fmt ") + Le32(16) + fmt + "LIST" + Le32(0xF600001Au) + list + "data" +
+                     Le32(0x74000320u) + std::string("tt\xf0:\xf0P\xf2\xad\xf5\xd7\xfa", 12);
+  return "RIFF" + Le32(static_cast<uint32_t>(body.size())) + body;
+}
+
+int64_t PeakRssKiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+TEST_F(Hostile, AHeaderThatDeclaresGigabytesDoesNotMakeLibavAllocateThem) {
+  // Found by the media_probe fuzz target: without a cap on libav's
+  // allocations each probe of this file committed 1.9 GB.
+  std::string path = File("huge_info.wav");
+  WriteFile(path, WavWithAHugeInfoEntry());
+  int64_t before = PeakRssKiB();
+  ProbeMedia(path).status().IgnoreError();
+  Everything(path).IgnoreError();
+  EXPECT_LT(PeakRssKiB() - before, 300 * 1024) << "peak RSS grew by " << (PeakRssKiB() - before) / 1024 << " MiB";
 }
 
 TEST_F(Hostile, EveryEntryPointSurvivesTheWholeCorpus) {
