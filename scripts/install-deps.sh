@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git ca-certificates
+  # the sanitizer build and the fuzz targets (libFuzzer is in compiler-rt)
+  clang libclang-rt-14-dev
   # media
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev
   # flite: its rms voice is speech pocketsphinx reads almost word for word, for
