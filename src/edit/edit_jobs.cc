@@ -8,10 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
-#include <functional>
 #include <map>
-#include <thread>
-#include <atomic>
 #include <fstream>
 
 #include "analysis/frames/faces.h"
@@ -456,53 +453,8 @@ void MeasureMotion(const Cells& before, const Cells& now, FrameSample& s) {
   s.motion = sum / static_cast<double>(now.v.size());
 }
 
-// One place to sample: range k at source time t.
-struct SamplePoint {
-  size_t range = 0;
-  double t_src = 0;
-  double t_out = 0;
-};
-
-// Samples points[from, to) in order with a decoder and a detector of its
-// own; `before` is the sample before `from` in the same range (decoded too,
-// for its motion only) when there is one. Thread-safe against other calls.
-Status SampleSpan(const std::string& path, const media::DecodeOptions& opts,
-                  const analysis::FaceDetectorOptions& face_options, const std::vector<SamplePoint>& points,
-                  size_t from, size_t to, const jobs::JobContext& ctx, std::atomic<size_t>& done,
-                  std::vector<FrameSample>& out, const std::function<void()>& after_each = {}) {
-  CUTROOM_ASSIGN_OR_RETURN(auto decoder, media::VideoDecoder::Open(path, opts));
-  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
-  Cells before;
-  if (from > 0 && points[from - 1].range == points[from].range) {
-    CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(points[from - 1].t_src));
-    before = ShrinkToCells(frame);
-  }
-  for (size_t i = from; i < to; ++i) {
-    CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
-    const SamplePoint& p = points[i];
-    if (i > from && points[i - 1].range != p.range) before = Cells();
-    CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(p.t_src));
-    CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->Detect(frame));
-    FrameSample s;
-    s.t_out = p.t_out;
-    s.t_src = p.t_src;
-    s.range = p.range;
-    for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
-    Cells now = ShrinkToCells(frame);
-    MeasureMotion(before, now, s);
-    before = std::move(now);
-    out.push_back(std::move(s));
-    done.fetch_add(1, std::memory_order_relaxed);
-    if (after_each) after_each();
-  }
-  return Status::Ok();
-}
-
 // Frames sampled in every range along the output timeline, with their
-// faces and motion. Face detection is most of a render's layout time, so
-// the points are split into contiguous spans sampled in parallel, one
-// decoder and detector per core; the samples are the same as one pass
-// would give (each span starts by decoding the point before it).
+// faces and motion.
 Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::string& path,
                                               const std::vector<TimeRange>& ranges, double total) {
   media::DecodeOptions opts;
@@ -510,48 +462,33 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
   CUTROOM_ASSIGN_OR_RETURN(auto probe, media::VideoDecoder::Open(path, opts));
   opts.width = std::min(kFaceAnalysisWidth, std::max(2, probe->info().display_width));
   probe.reset();
+  CUTROOM_ASSIGN_OR_RETURN(auto decoder, media::VideoDecoder::Open(path, opts));
   analysis::FaceDetectorOptions face_options;
   face_options.analysis_width = std::max(face_options.analysis_width, opts.width);
+  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
   const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
-  std::vector<SamplePoint> points;
+  std::vector<FrameSample> samples;
   double offset = 0;
   for (size_t k = 0; k < ranges.size(); ++k) {
     const TimeRange& r = ranges[k];
-    for (double t = r.start_s; t < r.end_s; t += step) points.push_back({k, t, offset + (t - r.start_s) / r.speed});
+    Cells before;
+    for (double t = r.start_s; t < r.end_s; t += step) {
+      CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+      CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(t));
+      CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->Detect(frame));
+      FrameSample s;
+      s.t_out = offset + (t - r.start_s) / r.speed;
+      s.t_src = t;
+      s.range = k;
+      for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
+      Cells now = ShrinkToCells(frame);
+      MeasureMotion(before, now, s);
+      before = std::move(now);
+      ctx.SetProgress(0.02 + 0.13 * std::min(1.0, (s.t_out + step) / std::max(total, 1e-3)));
+      samples.push_back(std::move(s));
+    }
     offset += r.duration_s();
   }
-  // A span shorter than this costs more in its own decoder's start (a seek
-  // and a GOP decoded up to the first point) than it saves.
-  constexpr size_t kMinPointsPerSpan = 12;
-  const size_t spans = std::clamp<size_t>(points.size() / kMinPointsPerSpan, 1,
-                                          std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
-  std::vector<std::vector<FrameSample>> parts(spans);
-  std::vector<Status> status(spans);
-  std::atomic<size_t> done{0};
-  std::atomic<size_t> finished{0};  // spans of other threads that returned
-  auto bounds = [&](size_t i) { return points.size() * i / spans; };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < spans; ++i) {
-    threads.emplace_back([&, i] {
-      status[i] = SampleSpan(path, opts, face_options, points, bounds(i), bounds(i + 1), ctx, done, parts[i]);
-      finished.fetch_add(1);
-    });
-  }
-  // The first span here, then progress (which only this thread may report)
-  // until the others return.
-  auto report = [&] {
-    ctx.SetProgress(0.02 + 0.13 * static_cast<double>(done.load()) / std::max<double>(1, points.size()));
-  };
-  status[0] = SampleSpan(path, opts, face_options, points, bounds(0), bounds(1), ctx, done, parts[0], report);
-  while (finished.load() < threads.size()) {
-    report();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  for (auto& t : threads) t.join();
-  for (const Status& st : status) CUTROOM_RETURN_IF_ERROR(st);
-  std::vector<FrameSample> samples;
-  samples.reserve(points.size());
-  for (auto& part : parts) std::move(part.begin(), part.end(), std::back_inserter(samples));
   return samples;
 }
 
