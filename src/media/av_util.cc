@@ -207,6 +207,17 @@ void InitLibav() {
   });
 }
 
+AVPixelFormat WithoutJ(AVPixelFormat f, bool& full_range) {
+  switch (f) {
+    case AV_PIX_FMT_YUVJ420P: full_range = true; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: full_range = true; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: full_range = true; return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: full_range = true; return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: full_range = true; return AV_PIX_FMT_YUV411P;
+    default: return f;
+  }
+}
+
 Status PaddedImage::Allocate(int width, int height, int channels) {
   row_bytes_ = width * channels;
   linesize_ = (row_bytes_ + 63) & ~63;

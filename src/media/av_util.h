@@ -117,6 +117,11 @@ Result<FormatContextPtr> OpenMediaSource(std::unique_ptr<RandomAccessSource> sou
 // from its display matrix (av_display_rotation_get counts counter-clockwise).
 int DisplayRotation(const AVStream* stream);
 
+// The deprecated full-range "J" formats become their plain twin, with
+// full_range set to say so; swscale warns about (and mishandles) the J
+// ones. Other formats come back as they are, full_range untouched.
+AVPixelFormat WithoutJ(AVPixelFormat f, bool& full_range);
+
 // libav's pixel format for one of cutroom's (media/decoder.h).
 AVPixelFormat ToAvPixelFormat(PixelFormat format);
 

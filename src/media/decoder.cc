@@ -38,18 +38,6 @@ Result<FormatContextPtr> OpenInput(const std::string& path, int64_t max_pixels, 
 }
 
 
-// The deprecated full-range "J" formats become their plain twin with the
-// range said explicitly; swscale warns about (and mishandles) the J ones.
-AVPixelFormat WithoutJ(AVPixelFormat f, bool& full_range) {
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: full_range = true; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: full_range = true; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: full_range = true; return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: full_range = true; return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: full_range = true; return AV_PIX_FMT_YUV411P;
-    default: return f;
-  }
-}
 
 struct SourceImage {
   const uint8_t* const* data;

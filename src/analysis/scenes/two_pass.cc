@@ -57,17 +57,6 @@ constexpr int kMaxWorkers = 16;
 // reference frames (about 20 pictures at most).
 constexpr double kWorkerMemoryBytes = 2.0 * 1024 * 1024 * 1024;
 
-AVPixelFormat WithoutJ(AVPixelFormat f, bool& full_range) {
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: full_range = true; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: full_range = true; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: full_range = true; return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: full_range = true; return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: full_range = true; return AV_PIX_FMT_YUV411P;
-    default: return f;
-  }
-}
-
 // FailedPrecondition: the stream does not suit two passes after all, and
 // DetectScenes decodes every frame instead.
 Status Unsuitable(const std::string& why) { return Status::FailedPrecondition(why); }
@@ -318,7 +307,7 @@ Status Worker::ToAnalysisFrame(const AVFrame* f, int64_t display, AnalysisFrame&
     return Unsuitable("decoded frame size");
   }
   bool full_range = f->color_range == AVCOL_RANGE_JPEG;
-  AVPixelFormat format = WithoutJ(static_cast<AVPixelFormat>(f->format), full_range);
+  AVPixelFormat format = media::WithoutJ(static_cast<AVPixelFormat>(f->format), full_range);
   if (!CanShrinkPlanar(format)) return Unsuitable("pixel format");
   media::RawPicture pic;
   pic.index = display;
