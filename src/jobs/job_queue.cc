@@ -202,12 +202,13 @@ Status JobQueue::SetProgress(const std::string& job_id, const std::string& worke
   return Status::Ok();
 }
 
-Status JobQueue::UpdateProcessing(const db::JobRow& job, const std::string& status, const std::string& error) {
+Status JobQueue::UpdateProcessing(db::DbSession& session, const db::JobRow& job, const std::string& status,
+                                  const std::string& error) {
   if (!job.processing_id) return Status::Ok();
   std::string now = FormatTimestamp(env_->NowMs());
   bool terminal = status == "succeeded" || status == "failed" || status == "cancelled";
-  return db_
-      ->Execute("UPDATE video_processing SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = "
+  return session
+      .Execute("UPDATE video_processing SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = "
                 "'succeeded' THEN 1 ELSE progress END, updated_at = ? WHERE processing_id = ?",
                 {status, error.empty() ? db::DbValue() : db::DbValue(error),
                  terminal ? db::DbValue(now) : db::DbValue(), status, now, *job.processing_id})
@@ -216,14 +217,16 @@ Status JobQueue::UpdateProcessing(const db::JobRow& job, const std::string& stat
 
 Status JobQueue::Succeed(const db::JobRow& job, const std::string& worker_id, const nlohmann::json& result) {
   std::string now = FormatTimestamp(env_->NowMs());
-  CUTROOM_ASSIGN_OR_RETURN(
-      int64_t n, db_->Execute("UPDATE jobs SET status = 'succeeded', progress = 1, result = ?, error = NULL, "
+  CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+    CUTROOM_ASSIGN_OR_RETURN(
+        int64_t n, tx.Execute("UPDATE jobs SET status = 'succeeded', progress = 1, result = ?, error = NULL, "
                               "locked_by = NULL, locked_until = NULL, finished_at = ?, updated_at = ? "
                               "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                               {result.is_null() ? std::string("{}") : db::JsonText(result), now, now,
                                job.job_id, worker_id}));
-  if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
-  CUTROOM_RETURN_IF_ERROR(UpdateProcessing(job, "succeeded", ""));
+    if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
+    return UpdateProcessing(tx, job, "succeeded", "");
+  }));
   db::JobRow done = job;
   done.status = "succeeded";
   done.progress = 1;
@@ -247,22 +250,24 @@ Result<std::string> JobQueue::Fail(const db::JobRow& job, const std::string& wor
   std::string now = FormatTimestamp(env_->NowMs());
   bool retry = IsRetryable(error) && job.attempts < job.max_attempts;
   std::string message = error.ToString();
-  int64_t n;
-  if (retry) {
-    std::string run_after = FormatTimestamp(env_->NowMs() + BackoffMs(job.attempts));
-    CUTROOM_ASSIGN_OR_RETURN(n, db_->Execute("UPDATE jobs SET status = 'queued', error = ?, run_after = ?, "
+  const std::string run_after = retry ? FormatTimestamp(env_->NowMs() + BackoffMs(job.attempts)) : "";
+  std::string status = retry ? "queued" : "failed";
+  CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+    int64_t n;
+    if (retry) {
+      CUTROOM_ASSIGN_OR_RETURN(n, tx.Execute("UPDATE jobs SET status = 'queued', error = ?, run_after = ?, "
                                              "locked_by = NULL, locked_until = NULL, updated_at = ? "
                                              "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                                              {message, run_after, now, job.job_id, worker_id}));
-  } else {
-    CUTROOM_ASSIGN_OR_RETURN(n, db_->Execute("UPDATE jobs SET status = 'failed', error = ?, locked_by = NULL, "
+    } else {
+      CUTROOM_ASSIGN_OR_RETURN(n, tx.Execute("UPDATE jobs SET status = 'failed', error = ?, locked_by = NULL, "
                                              "locked_until = NULL, finished_at = ?, updated_at = ? "
                                              "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                                              {message, now, now, job.job_id, worker_id}));
-  }
-  if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
-  std::string status = retry ? "queued" : "failed";
-  CUTROOM_RETURN_IF_ERROR(UpdateProcessing(job, retry ? "queued" : "failed", message));
+    }
+    if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
+    return UpdateProcessing(tx, job, status, message);
+  }));
   db::JobRow after = job;
   after.status = status;
   after.error = message;
@@ -273,12 +278,14 @@ Result<std::string> JobQueue::Fail(const db::JobRow& job, const std::string& wor
 
 Status JobQueue::MarkCancelled(const db::JobRow& job, const std::string& worker_id, const std::string& why) {
   std::string now = FormatTimestamp(env_->NowMs());
-  CUTROOM_ASSIGN_OR_RETURN(int64_t n, db_->Execute("UPDATE jobs SET status = 'cancelled', error = ?, locked_by = "
+  CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+    CUTROOM_ASSIGN_OR_RETURN(int64_t n, tx.Execute("UPDATE jobs SET status = 'cancelled', error = ?, locked_by = "
                                                    "NULL, locked_until = NULL, finished_at = ?, updated_at = ? "
                                                    "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                                                    {why, now, now, job.job_id, worker_id}));
-  if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
-  CUTROOM_RETURN_IF_ERROR(UpdateProcessing(job, "cancelled", why));
+    if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
+    return UpdateProcessing(tx, job, "cancelled", why);
+  }));
   db::JobRow after = job;
   after.status = "cancelled";
   after.error = why;

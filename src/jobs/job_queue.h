@@ -104,7 +104,14 @@ class JobQueue {
 
  private:
   int64_t BackoffMs(int64_t attempt);
-  Status UpdateProcessing(const db::JobRow& job, const std::string& status, const std::string& error);
+  // The job's video_processing row follows the job's status. Callers that
+  // change the job's own row pass their transaction, so no reader sees a
+  // finished job whose results the processing row does not yet show.
+  Status UpdateProcessing(db::DbSession& session, const db::JobRow& job, const std::string& status,
+                          const std::string& error);
+  Status UpdateProcessing(const db::JobRow& job, const std::string& status, const std::string& error) {
+    return UpdateProcessing(*db_, job, status, error);
+  }
   void Emit(const db::JobRow& job, const std::string& type, nlohmann::json data);
   void Wake();
 
