@@ -296,13 +296,15 @@ Status JobQueue::MarkCancelled(const db::JobRow& job, const std::string& worker_
 
 Status JobQueue::Release(const db::JobRow& job, const std::string& worker_id) {
   std::string now = FormatTimestamp(env_->NowMs());
-  CUTROOM_ASSIGN_OR_RETURN(
-      int64_t n, db_->Execute("UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, locked_by = NULL, "
-                              "locked_until = NULL, run_after = ?, updated_at = ? "
+  CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+    CUTROOM_ASSIGN_OR_RETURN(
+        int64_t n, tx.Execute("UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 "
+                              "ELSE 0 END, locked_by = NULL, locked_until = NULL, run_after = ?, updated_at = ? "
                               "WHERE job_id = ? AND locked_by = ? AND status = 'running'",
                               {now, now, job.job_id, worker_id}));
-  if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
-  CUTROOM_RETURN_IF_ERROR(UpdateProcessing(job, "queued", ""));
+    if (n == 0) return Status::FailedPrecondition("job " + job.job_id + " is no longer held by " + worker_id);
+    return UpdateProcessing(tx, job, "queued", "");
+  }));
   db::JobRow after = job;
   after.status = "queued";
   Emit(after, "status", {});
