@@ -61,18 +61,17 @@ report() {
 echo "== fuzz: ${#targets[@]} target(s), ${seconds} s each, $jobs at a time"
 status=0
 declare -A running=()  # pid -> target
-for t in "${targets[@]}"; do
-  while [ "${#running[@]}" -ge "$jobs" ]; do
-    set +e; wait -n -p done_pid "${!running[@]}"; rc=$?; set -e
-    report "${running[$done_pid]}" "$rc" || status=1
-    unset "running[$done_pid]"
-  done
-  run_target "$t" &
-  running[$!]="$t"
-done
-while [ "${#running[@]}" -gt 0 ]; do
+# Waits for one running target to end and reports it.
+reap_one() {
+  local done_pid rc
   set +e; wait -n -p done_pid "${!running[@]}"; rc=$?; set -e
   report "${running[$done_pid]}" "$rc" || status=1
   unset "running[$done_pid]"
+}
+for t in "${targets[@]}"; do
+  while [ "${#running[@]}" -ge "$jobs" ]; do reap_one; done
+  run_target "$t" &
+  running[$!]="$t"
 done
+while [ "${#running[@]}" -gt 0 ]; do reap_one; done
 exit $status
