@@ -142,32 +142,45 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
       "AND j.kind IN (" + in + ")" + limited + " AND " + DependenciesMet(db_->dialect()) +
       " ORDER BY j.priority DESC, j.job_id LIMIT 1" + (pg ? " FOR UPDATE OF j SKIP LOCKED" : "") +
       ") RETURNING " + JobColumns();
-  db::DbRows rows;
-  if (pg && !limited.empty()) {
-    // Counting and claiming must not interleave between processes: under
-    // READ COMMITTED two claims could both count one free slot. A
-    // transaction-scoped advisory lock serialises limited claims (they
-    // are short); unlimited ones stay lock-free.
-    CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+  // The claim, its video_processing row and the "started" log line commit
+  // together: a worker killed right after claiming still leaves a record of
+  // the attempt it took (and the next attempt's takeover reads as a second
+  // start, not as a job that ran once).
+  std::optional<db::JobRow> claimed;
+  CUTROOM_RETURN_IF_ERROR(db_->Transaction([&](db::DbSession& tx) -> Status {
+    if (pg && !limited.empty()) {
+      // Counting and claiming must not interleave between processes: under
+      // READ COMMITTED two claims could both count one free slot. A
+      // transaction-scoped advisory lock serialises limited claims (they
+      // are short); unlimited ones stay lock-free.
       CUTROOM_RETURN_IF_ERROR(tx.Query("SELECT pg_advisory_xact_lock(7212300002)").status());
-      CUTROOM_ASSIGN_OR_RETURN(rows, tx.Query(sql, params));
-      return Status::Ok();
-    }));
-  } else {
-    CUTROOM_ASSIGN_OR_RETURN(rows, db_->Query(sql, params));
-  }
-  if (rows.empty()) return std::optional<db::JobRow>();
-  db::Repositories repos(*db_, env_, ids_);
-  CUTROOM_ASSIGN_OR_RETURN(db::JobRow job, repos.jobs.Decode(rows.rows[0]));
-  if (job.processing_id) {
-    db_->Execute("UPDATE video_processing SET status = 'running', started_at = COALESCE(started_at, ?), "
-                 "updated_at = ? WHERE processing_id = ?",
-                 {now, now, *job.processing_id})
-        .status()
-        .IgnoreError();
-  }
+    }
+    CUTROOM_ASSIGN_OR_RETURN(db::DbRows rows, tx.Query(sql, params));
+    if (rows.empty()) return Status::Ok();
+    db::Repositories repos(tx, env_, ids_);
+    CUTROOM_ASSIGN_OR_RETURN(db::JobRow job, repos.jobs.Decode(rows.rows[0]));
+    if (job.processing_id) {
+      CUTROOM_RETURN_IF_ERROR(tx.Execute("UPDATE video_processing SET status = 'running', started_at = "
+                                         "COALESCE(started_at, ?), updated_at = ? WHERE processing_id = ?",
+                                         {now, now, *job.processing_id})
+                                  .status());
+    }
+    db::ProcessingLogRow started;
+    started.video_id = job.video_id;
+    started.job_id = job.job_id;
+    started.stage = job.kind;
+    started.level = "info";
+    started.message = "started";
+    started.data = {{"attempt", job.attempts}, {"worker", worker_id}};
+    started.ts = now;
+    CUTROOM_RETURN_IF_ERROR(repos.processing_logs.Insert(started).status());
+    claimed = std::move(job);
+    return Status::Ok();
+  }));
+  if (!claimed) return claimed;
+  const db::JobRow& job = *claimed;
   Emit(job, "status", {});
-  return std::optional<db::JobRow>(std::move(job));
+  return claimed;
 }
 
 Result<bool> JobQueue::Heartbeat(const std::string& job_id, const std::string& worker_id, int64_t lease_ms,

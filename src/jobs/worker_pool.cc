@@ -225,7 +225,6 @@ void WorkerPool::Execute(const db::JobRow& job, const std::string& worker_id,
   } else if (!reg) {
     st = Status::NotSupported("no handler for job kind '" + job.kind + "'");
   } else {
-    ctx.Log("info", "started", {{"attempt", job.attempts}, {"worker", worker_id}});
     int64_t start = services_.env->MonotonicMicros();
     try {
       st = reg->handler(ctx);

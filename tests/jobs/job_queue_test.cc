@@ -3,6 +3,7 @@
 #include "jobs/job_queue.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../db/db_fixture.h"
 
@@ -78,6 +79,19 @@ TEST_F(JobQueueTest, ExpiredLeasesAreReclaimedAndTheOldWorkerIsFencedOff) {
   EXPECT_FALSE(*queue_->Heartbeat(job.job_id, "w1", 1000, &cancel));
   EXPECT_OK(queue_->Succeed(*reclaimed, "w2", {{"ok", true}}));
   EXPECT_EQ(queue_->Get(job.job_id)->status, "succeeded");
+  // Each claim logged its start in the claim's own transaction, so the
+  // attempt w1 never got to run is on record too.
+  auto started = db_->Query("SELECT data FROM processing_logs WHERE job_id = ? AND message = 'started' "
+                            "ORDER BY log_id",
+                            {job.job_id});
+  ASSERT_OK(started.status());
+  ASSERT_EQ(started->size(), 2u);
+  auto first = nlohmann::json::parse(*started->Text(0, "data"));
+  auto second = nlohmann::json::parse(*started->Text(1, "data"));
+  EXPECT_EQ(first["attempt"], 1);
+  EXPECT_EQ(first["worker"], "w1");
+  EXPECT_EQ(second["attempt"], 2);
+  EXPECT_EQ(second["worker"], "w2");
 }
 
 TEST_F(JobQueueTest, HeartbeatsKeepTheLease) {
