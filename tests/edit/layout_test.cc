@@ -103,6 +103,10 @@ class LayoutJobs : public analysis::testing::ClipsStageFixture {
     Make("both.mp4", {"-i", Path("slide.mp4"), "-i", Path("face.mp4"), "-filter_complex",
                       "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
                       "-pix_fmt", "yuv420p"});
+    // 12 s of the slide, then the face.
+    Make("long.mp4", {"-i", Path("slide.mp4"), "-i", Path("slide.mp4"), "-i", Path("slide.mp4"), "-i",
+                      Path("face.mp4"), "-filter_complex", "[0:v][1:v][2:v][3:v]concat=n=4:v=1[v]", "-map", "[v]",
+                      "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -240,6 +244,33 @@ TEST_F(LayoutJobs, AutoFollowsAFace) {
   ASSERT_EQ(r.spec["layout"].size(), 1u) << r.spec.dump(2);
   EXPECT_EQ(r.spec["layout"][0]["mode"], "face") << r.spec.dump(2);
   EXPECT_FALSE(LooksFitted(FrameOf(r.file, 2.0)));
+}
+
+// Faces are looked for in about one sample a second first: the slide's
+// long scene shows none and is not searched further, and between the face
+// scene's probes the search stays near the faces they found. The layout is
+// the one a search of every sample gives.
+TEST_F(LayoutJobs, AFacelessSceneIsSettledByItsProbesAndFacesAreFollowedBetweenThem) {
+  db::MediaRow video = Video("long.mp4", 16.0);
+  StoreScenes(video.video_id, {12.0}, 16.0);
+  Rendered r = RenderJob(video, {{"ranges", {{0.0, 16.0}}}});
+  ASSERT_FALSE(r.file.empty());
+  const json& layout = r.spec["layout"];
+  ASSERT_EQ(layout.size(), 2u) << r.spec.dump(2);
+  EXPECT_EQ(layout[0]["mode"], "fit") << r.spec.dump(2);
+  EXPECT_EQ(layout[1]["mode"], "face") << r.spec.dump(2);
+  // 48 samples: the slide's 36 give 12 probes and nothing more; the face's
+  // 12 give 4 probes and 8 searches near what they found.
+  auto logged = db_->Query("SELECT data FROM processing_logs WHERE message LIKE 'faces searched in %'", {});
+  ASSERT_OK(logged.status());
+  ASSERT_EQ(logged->size(), 1u);
+  const json data = json::parse(*logged->Text(0, "data"));
+  EXPECT_EQ(data["samples"], 48) << data.dump();
+  EXPECT_EQ(data["full_searches"].get<int>() + data["near_searches"].get<int>(), 24) << data.dump();
+  EXPECT_GE(data["near_searches"].get<int>(), 6) << data.dump();
+  // The face was found between the probes as well as at them.
+  EXPECT_NE(layout[1]["why"].get<std::string>().find(" of 12 sampled frames"), std::string::npos) << r.spec.dump(2);
+  EXPECT_FALSE(LooksFitted(FrameOf(r.file, 14.0)));
 }
 
 TEST_F(LayoutJobs, AClipOverASlideAndAFaceSwitchesAtTheSceneCut) {

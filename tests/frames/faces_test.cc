@@ -111,6 +111,99 @@ TEST(FaceDetector, FindsABigCloseUpFace) {
   EXPECT_GT(f.neighbors, 10);
 }
 
+TEST(FaceDetector, NearAnEarlierBoxFindsTheSameFaceAndNothingElsewhere) {
+  std::string path = std::string(kOpenCvData) + "messi5.jpg";
+  REQUIRE_FILE(path, "opencv-doc example image");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  const media::VideoFrame frame = FrameFromMat(cv::imread(path));
+  auto full = detector->Detect(frame);
+  ASSERT_OK(full.status());
+  ASSERT_EQ(full->size(), 1u);
+  // The box from "a moment before", 12 px to the left and up: the face
+  // moved a little.
+  FaceBox before = (*full)[0];
+  before.x -= 12;
+  before.y -= 12;
+  auto near = detector->DetectIn(frame, {RegionAround(before)});
+  ASSERT_OK(near.status());
+  ASSERT_EQ(near->size(), 1u);
+  const FaceBox& f = (*near)[0];
+  EXPECT_NEAR(f.x + f.width / 2.0, kFaceCentreX, 12);
+  EXPECT_NEAR(f.y + f.height / 2.0, kFaceCentreY, 12);
+  EXPECT_NEAR(f.width, (*full)[0].width, (*full)[0].width * 0.2);
+  EXPECT_NEAR(f.nx, f.x / 548.0, 1e-9);
+  // The same box in the corner, where the crowd is blurred: nothing; and
+  // no box, no search.
+  FaceBox elsewhere = (*full)[0];
+  elsewhere.x = 10;
+  elsewhere.y = 240;
+  auto none = detector->DetectIn(frame, {RegionAround(elsewhere)});
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+  auto nothing = detector->DetectIn(frame, {});
+  ASSERT_OK(nothing.status());
+  EXPECT_TRUE(nothing->empty());
+}
+
+TEST(FaceDetector, NearFollowsACloseUpFromOneSampleToTheNext) {
+  // Megamind.avi at 9.5 s (FindsABigCloseUpFace) and a third of a second
+  // later, at the render's analysis width.
+  std::string clip = std::string(kOpenCvData) + "Megamind.avi";
+  REQUIRE_FILE(clip, "opencv-doc example video");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  auto first = DecodeFrameAt(clip, 9.5, media::PixelFormat::kGray8, 720);
+  auto next = DecodeFrameAt(clip, 9.83, media::PixelFormat::kGray8, 720);
+  ASSERT_OK(first.status());
+  ASSERT_OK(next.status());
+  auto at_first = detector->Detect(*first);
+  ASSERT_OK(at_first.status());
+  ASSERT_EQ(at_first->size(), 1u);
+  auto full = detector->Detect(*next);
+  auto near = detector->DetectIn(*next, {RegionAround((*at_first)[0])});
+  ASSERT_OK(full.status());
+  ASSERT_OK(near.status());
+  ASSERT_EQ(full->size(), 1u);
+  ASSERT_EQ(near->size(), 1u);
+  const FaceBox& a = (*full)[0];
+  const FaceBox& b = (*near)[0];
+  EXPECT_NEAR(b.nx + b.nwidth / 2, a.nx + a.nwidth / 2, 0.03);
+  EXPECT_NEAR(b.ny + b.nheight / 2, a.ny + a.nheight / 2, 0.03);
+  EXPECT_NEAR(b.nwidth, a.nwidth, 0.2 * a.nwidth);
+}
+
+TEST(FaceDetector, BetweenTwoMomentsFindsAFaceOnTheWayThatOneRegionAloneMisses) {
+  // The photograph slides right across a wide grey frame: 0 px, then 120,
+  // then 240 (the face is about 40 px wide, so the middle position lies
+  // outside the region around either end).
+  std::string path = std::string(kOpenCvData) + "messi5.jpg";
+  REQUIRE_FILE(path, "opencv-doc example image");
+  auto detector = OpenDetector();
+  ASSERT_TRUE(detector);
+  cv::Mat photo = cv::imread(path);
+  auto at = [&](int x) {
+    cv::Mat canvas(photo.rows, photo.cols + 240, CV_8UC3, cv::Scalar(48, 48, 48));
+    photo.copyTo(canvas(cv::Rect(x, 0, photo.cols, photo.rows)));
+    return FrameFromMat(canvas);
+  };
+  auto first = detector->Detect(at(0));
+  auto last = detector->Detect(at(240));
+  ASSERT_OK(first.status());
+  ASSERT_OK(last.status());
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_EQ(last->size(), 1u);
+  const media::VideoFrame middle = at(120);
+  auto around_first = detector->DetectIn(middle, {RegionAround((*first)[0])});
+  ASSERT_OK(around_first.status());
+  EXPECT_TRUE(around_first->empty()) << "the face moved out of the region around where it was";
+  auto between = detector->DetectIn(middle, {RegionBetween((*first)[0], (*last)[0])});
+  ASSERT_OK(between.status());
+  ASSERT_EQ(between->size(), 1u);
+  EXPECT_NEAR((*between)[0].x + (*between)[0].width / 2.0, kFaceCentreX + 120, 12);
+  EXPECT_NEAR((*between)[0].y + (*between)[0].height / 2.0, kFaceCentreY, 12);
+}
+
 TEST(FaceDetector, ARoundObjectInACloseUpIsNotAFace) {
   // Broadcast footage: from 3 to 6 s a glass vessel fills the frame; the
   // face cascade alone takes it for a big face with strong support.

@@ -103,6 +103,14 @@ std::vector<Candidate> Suppress(std::vector<Candidate> faces, double min_score) 
 class FaceDetector::Impl {
  public:
   FaceDetectorOptions options;
+
+  // The frame shrunk to analysis_width (scale: analysed pixels per frame
+  // pixel) and equalised.
+  Status Prepare(const media::VideoFrame& frame, cv::Mat& work, double& scale);
+  // The cascade over region of work, faces from min_side to max_side
+  // (0: any) analysed pixels, grouped; boxes in work's pixels.
+  std::vector<Candidate> Search(const cv::Mat& work, const cv::Rect& region, int min_side, int max_side);
+
   cv::CascadeClassifier cascade;
   cv::CascadeClassifier eyes;  // empty when eye checks are off
 
@@ -176,35 +184,11 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Open(const FaceDetectorOptio
   return std::unique_ptr<FaceDetector>(new FaceDetector(std::move(impl)));
 }
 
-Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame) {
-  CUTROOM_ASSIGN_OR_RETURN(cv::Mat gray, GrayMat(frame));
-  const FaceDetectorOptions& o = impl_->options;
-  std::vector<Candidate> faces;
-  double scale = 1.0;  // analysed pixels per frame pixel
-  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces", [&] {
-    cv::Mat work = gray;
-    if (gray.cols > o.analysis_width) {
-      scale = static_cast<double>(o.analysis_width) / gray.cols;
-      int h = std::max(1, static_cast<int>(std::lround(gray.rows * scale)));
-      cv::resize(gray, work, cv::Size(o.analysis_width, h), 0, 0, cv::INTER_AREA);
-    }
-    // Evens out lighting so the cascade's contrast features see faces in
-    // dim or washed-out shots.
-    cv::equalizeHist(work, work);
-    // The cascade's own window is 24 px; a smaller minimum means nothing.
-    int min_side = std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
-    // Raw windows (no grouping) with their last-stage margins; grouped
-    // below. With reject levels on, OpenCV's own grouping counts stages
-    // instead of neighbours, so min_neighbors would filter nothing.
-    std::vector<cv::Rect> rects;
-    std::vector<int> levels;
-    std::vector<double> weights;
-    impl_->cascade.detectMultiScale(work, rects, levels, weights, o.scale_step, /*minNeighbors=*/0,
-                                    cv::CASCADE_SCALE_IMAGE, cv::Size(min_side, min_side), cv::Size(),
-                                    /*outputRejectLevels=*/true);
-    faces = Suppress(GroupWindows(rects, weights, o.min_neighbors), o.min_score);
-    std::erase_if(faces, [&](const Candidate& c) { return !impl_->LooksLikeAFace(work, c.box); });
-  }));
+namespace {
+
+// Candidates (in analysed pixels) as boxes in the frame's pixels, largest
+// first.
+std::vector<FaceBox> ToFrameBoxes(const std::vector<Candidate>& faces, double scale, const media::VideoFrame& frame) {
   std::vector<FaceBox> out;
   out.reserve(faces.size());
   for (const Candidate& c : faces) {
@@ -230,6 +214,115 @@ Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame
   std::sort(out.begin(), out.end(),
             [](const FaceBox& a, const FaceBox& b) { return a.width * a.height > b.width * b.height; });
   return out;
+}
+
+}  // namespace
+
+Status FaceDetector::Impl::Prepare(const media::VideoFrame& frame, cv::Mat& work, double& scale) {
+  CUTROOM_ASSIGN_OR_RETURN(cv::Mat gray, GrayMat(frame));
+  return CatchCv("prepare a frame for face detection", [&] {
+    scale = 1.0;
+    work = gray;  // GrayMat's own copy: equalising it in place leaves the frame alone
+    if (gray.cols > options.analysis_width) {
+      scale = static_cast<double>(options.analysis_width) / gray.cols;
+      int h = std::max(1, static_cast<int>(std::lround(gray.rows * scale)));
+      cv::resize(gray, work, cv::Size(options.analysis_width, h), 0, 0, cv::INTER_AREA);
+    }
+    // Evens out lighting so the cascade's contrast features see faces in
+    // dim or washed-out shots (over the whole frame, so that a region
+    // searched alone sees the same pixels as a full search).
+    cv::equalizeHist(work, work);
+  });
+}
+
+std::vector<Candidate> FaceDetector::Impl::Search(const cv::Mat& work, const cv::Rect& region, int min_side,
+                                                  int max_side) {
+  // Raw windows (no grouping) with their last-stage margins; grouped
+  // below. With reject levels on, OpenCV's own grouping counts stages
+  // instead of neighbours, so min_neighbors would filter nothing.
+  std::vector<cv::Rect> rects;
+  std::vector<int> levels;
+  std::vector<double> weights;
+  cascade.detectMultiScale(work(region), rects, levels, weights, options.scale_step, /*minNeighbors=*/0,
+                           cv::CASCADE_SCALE_IMAGE, cv::Size(min_side, min_side),
+                           max_side > 0 ? cv::Size(max_side, max_side) : cv::Size(), /*outputRejectLevels=*/true);
+  for (auto& r : rects) r += region.tl();
+  return GroupWindows(rects, weights, options.min_neighbors);
+}
+
+Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame) {
+  const FaceDetectorOptions& o = impl_->options;
+  cv::Mat work;
+  double scale = 1.0;  // analysed pixels per frame pixel
+  CUTROOM_RETURN_IF_ERROR(impl_->Prepare(frame, work, scale));
+  std::vector<Candidate> faces;
+  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces", [&] {
+    // The cascade's own window is 24 px; a smaller minimum means nothing.
+    int min_side = std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
+    faces = Suppress(impl_->Search(work, cv::Rect(0, 0, work.cols, work.rows), min_side, 0), o.min_score);
+    std::erase_if(faces, [&](const Candidate& c) { return !impl_->LooksLikeAFace(work, c.box); });
+  }));
+  return ToFrameBoxes(faces, scale, frame);
+}
+
+FaceSearchRegion RegionAround(const FaceBox& face) {
+  const double side = std::max(face.width, face.height);
+  FaceSearchRegion r;
+  r.min_side = static_cast<int>(std::floor(side * kNearMinSize));
+  r.max_side = static_cast<int>(std::ceil(side * kNearMaxSize));
+  // The region must hold the largest face looked for wherever it moved
+  // within the margin.
+  const double mx = std::max(face.width * kNearMargin, (r.max_side - face.width) / 2.0);
+  const double my = std::max(face.height * kNearMargin, (r.max_side - face.height) / 2.0);
+  r.x = static_cast<int>(std::floor(face.x - mx));
+  r.y = static_cast<int>(std::floor(face.y - my));
+  r.width = static_cast<int>(std::ceil(face.width + 2 * mx));
+  r.height = static_cast<int>(std::ceil(face.height + 2 * my));
+  return r;
+}
+
+FaceSearchRegion RegionBetween(const FaceBox& before, const FaceBox& after) {
+  const FaceSearchRegion a = RegionAround(before), b = RegionAround(after);
+  FaceSearchRegion r;
+  r.x = std::min(a.x, b.x);
+  r.y = std::min(a.y, b.y);
+  r.width = std::max(a.x + a.width, b.x + b.width) - r.x;
+  r.height = std::max(a.y + a.height, b.y + b.height) - r.y;
+  r.min_side = std::min(a.min_side, b.min_side);
+  r.max_side = std::max(a.max_side, b.max_side);
+  return r;
+}
+
+Result<std::vector<FaceBox>> FaceDetector::DetectIn(const media::VideoFrame& frame,
+                                                    const std::vector<FaceSearchRegion>& regions) {
+  if (regions.empty()) return std::vector<FaceBox>();
+  const FaceDetectorOptions& o = impl_->options;
+  cv::Mat work;
+  double scale = 1.0;
+  CUTROOM_RETURN_IF_ERROR(impl_->Prepare(frame, work, scale));
+  std::vector<Candidate> faces;
+  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces in regions", [&] {
+    const int global_min =
+        std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
+    const cv::Rect whole(0, 0, work.cols, work.rows);
+    std::vector<Candidate> found;
+    for (const FaceSearchRegion& r : regions) {
+      const int min_side = std::max(global_min, static_cast<int>(std::floor(r.min_side * scale)));
+      const int max_side = static_cast<int>(std::ceil(r.max_side * scale));
+      if (max_side < min_side) continue;
+      cv::Rect region(static_cast<int>(std::floor(r.x * scale)), static_cast<int>(std::floor(r.y * scale)),
+                      static_cast<int>(std::ceil(r.width * scale)), static_cast<int>(std::ceil(r.height * scale)));
+      region &= whole;
+      if (region.width < min_side || region.height < min_side) continue;
+      auto here = impl_->Search(work, region, min_side, max_side);
+      found.insert(found.end(), here.begin(), here.end());
+    }
+    // Regions of faces close together overlap: one face found from both
+    // is kept once (Suppress drops the weaker of two overlapping boxes).
+    faces = Suppress(std::move(found), o.min_score);
+    std::erase_if(faces, [&](const Candidate& c) { return !impl_->LooksLikeAFace(work, c.box); });
+  }));
+  return ToFrameBoxes(faces, scale, frame);
 }
 
 }  // namespace cutroom::analysis
