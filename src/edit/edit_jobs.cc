@@ -574,14 +574,20 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
     return px;
   };
   auto regions_near = [&](size_t i, const media::VideoFrame& frame) {
+    // Neighbours in the same range and scene: across a cut the faces are
+    // somebody else's.
+    auto same_shot = [&](size_t j) {
+      const std::string *a = scene_of_sample[j], *b = scene_of_sample[i];
+      return samples[j].range == samples[i].range && (a && b ? *a == *b : a == b);
+    };
     const FrameSample *before = nullptr, *after = nullptr;
-    for (size_t j = i; j-- > 0 && samples[j].range == samples[i].range;) {
+    for (size_t j = i; j-- > 0 && same_shot(j);) {
       if (probed[j]) {
         before = &samples[j];
         break;
       }
     }
-    for (size_t j = i + 1; j < samples.size() && samples[j].range == samples[i].range; ++j) {
+    for (size_t j = i + 1; j < samples.size() && same_shot(j); ++j) {
       if (probed[j]) {
         after = &samples[j];
         break;

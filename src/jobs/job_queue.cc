@@ -172,7 +172,11 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
     started.level = "info";
     started.message = "started";
     started.data = {{"attempt", job.attempts}, {"worker", worker_id}};
-    started.ts = now;
+    // Read the clock again: `now` was taken before the claim may have
+    // waited (for the advisory lock, or for the job a limited kind waits
+    // on to finish), and a start logged before the moment the claim could
+    // happen would put it before the end of the run it waited for.
+    started.ts = FormatTimestamp(env_->NowMs());
     CUTROOM_RETURN_IF_ERROR(repos.processing_logs.Insert(started).status());
     claimed = std::move(job);
     return Status::Ok();
