@@ -6,12 +6,18 @@
 namespace cutroom::jobs {
 
 const std::vector<Stage>& PipelineStages() {
+  // Stages are enqueued in this order, and workers claim equal-priority
+  // jobs oldest first: the poster (seconds) comes first so a viewer sees
+  // it at once, then the transcript, the longest stage and the one clips
+  // wait for, so that it never queues behind the picture stages (on 2
+  // workers it started a thumbnails run later than it could, 2 s of a
+  // 10-minute talk's index phase).
   static const std::vector<Stage> kStages = {
       {"thumbnails", "thumbnails", {}, {}, false, true, ""},
+      {"transcription", "transcription", {}, {}, false, true, ""},
       {"scenes", "scenes", {}, {}, true, true, ""},
       // Frames may sample one per scene, so they wait for the scenes.
       {"frames", "frames", {}, {"scenes"}, true, true, ""},
-      {"transcription", "transcription", {}, {}, false, true, ""},
       {"clips", "clips", {"transcription"}, {"scenes", "frames"}, false, true, ""},
       // Retention reads whatever earlier stages stored, and rescores clips.
       {"retention", "retention", {}, {"transcription", "scenes", "frames", "clips"}, false, true, ""},
