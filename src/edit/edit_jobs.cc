@@ -501,8 +501,10 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
   analysis::FaceDetectorOptions face_options;
   face_options.analysis_width = std::max(face_options.analysis_width, opts.width);
   CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
-  auto detect = [&](const media::VideoFrame& frame, FrameSample& s) -> Status {
-    CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->Detect(frame));
+  // Faces of frame in regions (empty: the whole frame) into s.
+  auto detect = [&](const media::VideoFrame& frame, FrameSample& s,
+                    const std::vector<analysis::FaceSearchRegion>& regions = {}) -> Status {
+    CUTROOM_ASSIGN_OR_RETURN(auto faces, regions.empty() ? detector->Detect(frame) : detector->DetectIn(frame, regions));
     for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
     s.faces_measured = true;
     return Status::Ok();
@@ -593,51 +595,21 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
         break;
       }
     }
-    std::vector<analysis::FaceSearchRegion> regions;
-    std::vector<bool> paired(after ? after->boxes.size() : 0);
-    for (const FaceBox& b : before ? before->boxes : std::vector<FaceBox>{}) {
-      // The same face in the probe after: the nearest box of a similar size.
-      const analysis::FaceBox from = in_pixels(b, frame);
-      int best = -1;
-      double best_distance = 0;
-      for (size_t k = 0; after && k < after->boxes.size(); ++k) {
-        const analysis::FaceBox to = in_pixels(after->boxes[k], frame);
-        const double ratio = static_cast<double>(std::max(to.width, 1)) / std::max(from.width, 1);
-        const double dx = (to.x + to.width / 2.0) - (from.x + from.width / 2.0);
-        const double dy = (to.y + to.height / 2.0) - (from.y + from.height / 2.0);
-        const double distance = std::hypot(dx, dy);
-        if (ratio < 0.6 || ratio > 1.0 / 0.6 || distance > 4.0 * std::max(from.width, to.width)) continue;
-        if (best < 0 || distance < best_distance) {
-          best = static_cast<int>(k);
-          best_distance = distance;
-        }
-      }
-      if (best >= 0) {
-        paired[static_cast<size_t>(best)] = true;
-        regions.push_back(analysis::RegionBetween(from, in_pixels(after->boxes[static_cast<size_t>(best)], frame)));
-      } else {
-        regions.push_back(analysis::RegionAround(from));
-      }
-    }
-    for (size_t k = 0; k < paired.size(); ++k) {
-      if (!paired[k]) regions.push_back(analysis::RegionAround(in_pixels(after->boxes[k], frame)));
-    }
-    return regions;
+    auto faces_of = [&](const FrameSample* probe) {
+      std::vector<analysis::FaceBox> out;
+      for (const FaceBox& b : probe ? probe->boxes : std::vector<FaceBox>{}) out.push_back(in_pixels(b, frame));
+      return out;
+    };
+    return analysis::RegionsBetween(faces_of(before), faces_of(after));
   };
   int near_searches = 0;
   for (size_t n = 0; n < rest.size(); ++n) {
     CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
     FrameSample& s = samples[rest[n]];
     CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(s.t_src));
-    std::vector<analysis::FaceSearchRegion> regions = regions_near(rest[n], frame);
-    if (regions.empty()) {
-      CUTROOM_RETURN_IF_ERROR(detect(frame, s));
-    } else {
-      CUTROOM_ASSIGN_OR_RETURN(auto faces, detector->DetectIn(frame, regions));
-      for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
-      s.faces_measured = true;
-      ++near_searches;
-    }
+    const std::vector<analysis::FaceSearchRegion> regions = regions_near(rest[n], frame);
+    CUTROOM_RETURN_IF_ERROR(detect(frame, s, regions));
+    near_searches += !regions.empty();
     ctx.SetProgress(0.11 + 0.04 * static_cast<double>(n + 1) / static_cast<double>(rest.size()));
   }
   const size_t probes_searched = std::count(probed.begin(), probed.end(), true);

@@ -181,9 +181,7 @@ Result<std::optional<db::JobRow>> JobQueue::Claim(const std::string& worker_id, 
     claimed = std::move(job);
     return Status::Ok();
   }));
-  if (!claimed) return claimed;
-  const db::JobRow& job = *claimed;
-  Emit(job, "status", {});
+  if (claimed) Emit(*claimed, "status", {});
   return claimed;
 }
 

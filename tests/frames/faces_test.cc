@@ -204,6 +204,35 @@ TEST(FaceDetector, BetweenTwoMomentsFindsAFaceOnTheWayThatOneRegionAloneMisses) 
   EXPECT_NEAR((*between)[0].y + (*between)[0].height / 2.0, kFaceCentreY, 12);
 }
 
+TEST(FaceRegions, EachFaceIsPairedWithItsNearestLikeSizedSelfAndTheRestGetTheirOwnRegion) {
+  auto box = [](int x, int y, int side) {
+    FaceBox b;
+    b.x = x;
+    b.y = y;
+    b.width = b.height = side;
+    return b;
+  };
+  // Before: a face that moves 100 px right and one that leaves; after: the
+  // moved face and a much smaller one that arrives next to where the other was.
+  const std::vector<FaceBox> before = {box(100, 100, 60), box(600, 100, 60)};
+  const std::vector<FaceBox> after = {box(200, 100, 60), box(620, 110, 20)};
+  const auto regions = RegionsBetween(before, after);
+  ASSERT_EQ(regions.size(), 3u);
+  const FaceSearchRegion both = RegionBetween(before[0], after[0]);
+  EXPECT_EQ(regions[0].x, both.x);
+  EXPECT_EQ(regions[0].width, both.width);
+  EXPECT_LE(regions[0].x, 100 - 45);              // the margin before the start
+  EXPECT_GE(regions[0].x + regions[0].width, 305);  // and past the end
+  const FaceSearchRegion left = RegionAround(before[1]);  // the small face is not it: a third of its size
+  EXPECT_EQ(regions[1].x, left.x);
+  EXPECT_EQ(regions[1].min_side, left.min_side);
+  const FaceSearchRegion arrived = RegionAround(after[1]);
+  EXPECT_EQ(regions[2].x, arrived.x);
+  EXPECT_EQ(regions[2].max_side, arrived.max_side);
+  EXPECT_TRUE(RegionsBetween({}, {}).empty());
+  EXPECT_EQ(RegionsBetween({}, {after[0]}).size(), 1u);
+}
+
 TEST(FaceDetector, ARoundObjectInACloseUpIsNotAFace) {
   // Broadcast footage: from 3 to 6 s a glass vessel fills the frame; the
   // face cascade alone takes it for a big face with strong support.

@@ -251,18 +251,11 @@ std::vector<Candidate> FaceDetector::Impl::Search(const cv::Mat& work, const cv:
 }
 
 Result<std::vector<FaceBox>> FaceDetector::Detect(const media::VideoFrame& frame) {
-  const FaceDetectorOptions& o = impl_->options;
-  cv::Mat work;
-  double scale = 1.0;  // analysed pixels per frame pixel
-  CUTROOM_RETURN_IF_ERROR(impl_->Prepare(frame, work, scale));
-  std::vector<Candidate> faces;
-  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces", [&] {
-    // The cascade's own window is 24 px; a smaller minimum means nothing.
-    int min_side = std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
-    faces = Suppress(impl_->Search(work, cv::Rect(0, 0, work.cols, work.rows), min_side, 0), o.min_score);
-    std::erase_if(faces, [&](const Candidate& c) { return !impl_->LooksLikeAFace(work, c.box); });
-  }));
-  return ToFrameBoxes(faces, scale, frame);
+  // The whole frame, faces of any size from the smallest the options allow.
+  FaceSearchRegion whole;
+  whole.width = frame.width;
+  whole.height = frame.height;
+  return DetectIn(frame, {whole});
 }
 
 FaceSearchRegion RegionAround(const FaceBox& face) {
@@ -293,6 +286,40 @@ FaceSearchRegion RegionBetween(const FaceBox& before, const FaceBox& after) {
   return r;
 }
 
+std::vector<FaceSearchRegion> RegionsBetween(const std::vector<FaceBox>& before, const std::vector<FaceBox>& after) {
+  std::vector<FaceSearchRegion> regions;
+  std::vector<bool> paired(after.size());
+  for (const FaceBox& from : before) {
+    // The same face after: the nearest box of a similar size, not too far.
+    int best = -1;
+    double best_distance = 0;
+    for (size_t k = 0; k < after.size(); ++k) {
+      const FaceBox& to = after[k];
+      const double ratio = static_cast<double>(std::max(to.width, 1)) / std::max(from.width, 1);
+      const double distance = std::hypot((to.x + to.width / 2.0) - (from.x + from.width / 2.0),
+                                         (to.y + to.height / 2.0) - (from.y + from.height / 2.0));
+      if (ratio < kSameFaceMinRatio || ratio > 1 / kSameFaceMinRatio ||
+          distance > kSameFaceMaxMove * std::max(from.width, to.width)) {
+        continue;
+      }
+      if (best < 0 || distance < best_distance) {
+        best = static_cast<int>(k);
+        best_distance = distance;
+      }
+    }
+    if (best >= 0) {
+      paired[static_cast<size_t>(best)] = true;
+      regions.push_back(RegionBetween(from, after[static_cast<size_t>(best)]));
+    } else {
+      regions.push_back(RegionAround(from));
+    }
+  }
+  for (size_t k = 0; k < after.size(); ++k) {
+    if (!paired[k]) regions.push_back(RegionAround(after[k]));
+  }
+  return regions;
+}
+
 Result<std::vector<FaceBox>> FaceDetector::DetectIn(const media::VideoFrame& frame,
                                                     const std::vector<FaceSearchRegion>& regions) {
   if (regions.empty()) return std::vector<FaceBox>();
@@ -301,15 +328,16 @@ Result<std::vector<FaceBox>> FaceDetector::DetectIn(const media::VideoFrame& fra
   double scale = 1.0;
   CUTROOM_RETURN_IF_ERROR(impl_->Prepare(frame, work, scale));
   std::vector<Candidate> faces;
-  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces in regions", [&] {
+  CUTROOM_RETURN_IF_ERROR(CatchCv("detect faces", [&] {
     const int global_min =
         std::max(24, static_cast<int>(std::lround(std::min(work.cols, work.rows) * o.min_face_fraction)));
     const cv::Rect whole(0, 0, work.cols, work.rows);
     std::vector<Candidate> found;
     for (const FaceSearchRegion& r : regions) {
+      // The cascade's own window is 24 px; a smaller minimum means nothing.
       const int min_side = std::max(global_min, static_cast<int>(std::floor(r.min_side * scale)));
-      const int max_side = static_cast<int>(std::ceil(r.max_side * scale));
-      if (max_side < min_side) continue;
+      const int max_side = r.max_side > 0 ? static_cast<int>(std::ceil(r.max_side * scale)) : 0;
+      if (max_side > 0 && max_side < min_side) continue;
       cv::Rect region(static_cast<int>(std::floor(r.x * scale)), static_cast<int>(std::floor(r.y * scale)),
                       static_cast<int>(std::ceil(r.width * scale)), static_cast<int>(std::ceil(r.height * scale)));
       region &= whole;

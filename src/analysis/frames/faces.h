@@ -82,7 +82,8 @@ struct FaceBox {
 };
 
 // Where DetectIn looks, in the frame's pixels: a rectangle and the sizes
-// of face (the longer side of its box) to look for there.
+// of face (the longer side of its box) to look for there; sizes below the
+// detector's min_face_fraction are never looked for, max_side 0 is any.
 struct FaceSearchRegion {
   int x = 0, y = 0, width = 0, height = 0;
   int min_side = 0, max_side = 0;
@@ -99,6 +100,14 @@ FaceSearchRegion RegionAround(const FaceBox& face);
 // after): both regions and the rectangle between them, which holds the
 // path of a face that moved in a straight line.
 FaceSearchRegion RegionBetween(const FaceBox& before, const FaceBox& after);
+// Where the faces of two frames a moment apart are between them: each face
+// of `before` paired with the nearest face of `after` of a similar size
+// (kSameFaceMinRatio) that moved at most kSameFaceMaxMove of its width
+// (RegionBetween); unpaired faces of either, RegionAround. Empty when
+// neither frame has a face.
+inline constexpr double kSameFaceMinRatio = 0.6;
+inline constexpr double kSameFaceMaxMove = 4.0;
+std::vector<FaceSearchRegion> RegionsBetween(const std::vector<FaceBox>& before, const std::vector<FaceBox>& after);
 
 class FaceDetector {
  public:
@@ -115,11 +124,12 @@ class FaceDetector {
   // empty or inconsistent frame.
   Result<std::vector<FaceBox>> Detect(const media::VideoFrame& frame);
 
-  // Faces in the given regions only, of the sizes each region names: the
-  // same search and checks as Detect at a small share of its cost, for
-  // frames between two that were searched in full (RegionAround,
-  // RegionBetween). A face outside every region is not found. Largest
-  // first; no regions, no faces.
+  // Faces in the given regions only, of the sizes each region names
+  // (max_side 0: any size): the same search and checks as Detect (which
+  // is DetectIn over the whole frame) at a small share of its cost, for
+  // frames between two that were searched in full (RegionsBetween). A face
+  // outside every region is not found. Largest first; no regions, no
+  // faces.
   Result<std::vector<FaceBox>> DetectIn(const media::VideoFrame& frame, const std::vector<FaceSearchRegion>& regions);
 
   const FaceDetectorOptions& options() const;
