@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/log.h"
@@ -67,6 +68,7 @@ Status ApiServer::InitIngest() {
   tus.staging_dir = deps_.config->GetString("storage.data_dir") + "/uploads";
   tus.max_size = static_cast<uint64_t>(deps_.config->GetInt("ingest.max_upload_bytes"));
   tus.expiry_ms = deps_.config->GetInt("ingest.upload_expiry_s") * 1000;
+  tus.durable_every = static_cast<uint64_t>(std::clamp<int64_t>(deps_.config->GetInt("ingest.upload_durable_every_mb"), 1, 1 << 20)) << 20;
   tus_ = std::make_unique<ingest::TusService>(&ingest_, tus);
   CUTROOM_RETURN_IF_ERROR(tus_->Init());
   return Status::Ok();

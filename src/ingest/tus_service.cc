@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <functional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/base64.h"
@@ -21,7 +25,6 @@ constexpr std::string_view kChecksumMismatch = "checksum mismatch: ";
 // read buffer included; bench/upload/concurrent.sh).
 constexpr size_t kGather = 256 << 10;
 constexpr size_t kDirectWrite = 64 << 10;
-constexpr uint64_t kDurableEvery = 64ull << 20;
 
 Status Conflict(const std::string& msg) { return Status::FailedPrecondition(std::string(kConflict) + msg); }
 Status Gone(const std::string& msg) { return Status::FailedPrecondition(std::string(kGone) + msg); }
@@ -34,6 +37,44 @@ Status DiskFull(const Status& st, uint64_t durable) {
   return Status::ResourceExhausted("insufficient storage: " + st.message() + "; the upload keeps its first " +
                                    std::to_string(durable) + " bytes, resume from there once space is free");
 }
+
+// The durable points inside one long PATCH body (every
+// TusOptions::durable_every bytes: fdatasync, then the offset recorded) run on a thread of their own
+// while the body keeps streaming in. Run in line, each stalled the stream
+// for the disk's flush, about 40 ms per 64 MiB on the development VM and a
+// quarter of a 4 GiB single-PATCH upload's time. One point runs at a time:
+// starting the next waits for the one before, which holds the stream back
+// only when the disk is behind. Destruction waits too, so no point outlives
+// the file it syncs.
+class BackgroundDurablePoints {
+ public:
+  BackgroundDurablePoints() = default;
+  BackgroundDurablePoints(const BackgroundDurablePoints&) = delete;
+  BackgroundDurablePoints& operator=(const BackgroundDurablePoints&) = delete;
+  ~BackgroundDurablePoints() { Wait().IgnoreError(); }
+
+  // Runs point (which makes the bytes up to end durable and records them)
+  // on its own thread. Call Wait() first.
+  void Start(std::function<Status()> point, uint64_t end) {
+    end_ = end;
+    thread_ = std::thread([this, point = std::move(point)] { status_ = point(); });
+  }
+  // Waits for the point under way, if any; its failure. After an OK, the
+  // bytes up to durable_end() are on disk and recorded.
+  Status Wait() {
+    if (!thread_.joinable()) return Status::Ok();
+    thread_.join();
+    if (status_.ok()) durable_end_ = end_;
+    return std::exchange(status_, Status::Ok());
+  }
+  uint64_t durable_end() const { return durable_end_; }
+
+ private:
+  std::thread thread_;
+  Status status_;
+  uint64_t end_ = 0;
+  uint64_t durable_end_ = 0;
+};
 
 bool HasMarker(const Status& st, std::string_view marker) {
   return st.message().compare(0, marker.size(), marker) == 0;
@@ -312,6 +353,8 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
 
   uint64_t received = 0;
   uint64_t committed = offset;  // durable and recorded
+  uint64_t requested = offset;  // where the last durable point started in the background ends
+  BackgroundDurablePoints points;
   Status failure;
   std::string buffer;  // gathers small pieces; large ones are written as they come
   auto flush = [&]() -> Status {
@@ -341,14 +384,30 @@ Result<TusUpload> TusService::Patch(const std::string& owner_id, const std::stri
         if (!failure.ok()) return false;
       }
     }
-    if (!check && offset + received - committed >= kDurableEvery) {
-      failure = DiskFull(file->Sync(), committed);
-      if (failure.ok()) failure = RecordProgress(up, committed, offset + received - committed, "");
+    if (!check && offset + received - requested >= options_.durable_every) {
+      failure = points.Wait();
       if (!failure.ok()) return false;
-      committed = offset + received;
+      committed = std::max(committed, points.durable_end());
+      failure = flush();  // a durable point covers every byte received, gathered ones too
+      if (!failure.ok()) return false;
+      const uint64_t from = committed, to = offset + received;
+      requested = to;
+      // up belongs to the point until the next Wait(): nothing here reads it.
+      points.Start(
+          [&file, &up, this, from, to] {
+            Status st = DiskFull(file->Sync(), from);
+            if (st.ok()) st = RecordProgress(up, from, to - from, "");
+            return st;
+          },
+          to);
     }
     return true;
   });
+  if (Status st = points.Wait(); !st.ok()) {
+    if (failure.ok()) failure = st;
+  } else {
+    committed = std::max(committed, points.durable_end());
+  }
 
   auto discard_to_committed = [&]() {
     state->sha256.reset();

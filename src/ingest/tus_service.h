@@ -35,6 +35,9 @@ struct TusOptions {
   std::string staging_dir;    // <data_dir>/uploads
   uint64_t max_size = 0;      // Tus-Max-Size
   int64_t expiry_ms = 24LL * 3600 * 1000;
+  // Inside one long PATCH, the bytes received are made durable and their
+  // offset recorded every this many bytes, beside the stream.
+  uint64_t durable_every = 64ull << 20;
 };
 
 struct TusUpload {

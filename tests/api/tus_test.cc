@@ -2,6 +2,9 @@
 // protocol and its extensions define, over a real loopback server.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <fstream>
 
 #include "core/base64.h"
@@ -22,6 +25,7 @@ class Tus : public ServerFixture {
     ASSERT_OK(c.Set("ingest.max_upload_bytes", std::to_string(4 << 20)));
     ASSERT_OK(c.Set("ingest.upload_expiry_s", "3600"));
     ASSERT_OK(c.Set("ingest.sweep_interval_s", "1"));
+    ASSERT_OK(c.Set("ingest.upload_durable_every_mb", "1"));
   }
 
   // Creates an upload; returns its path ("/api/uploads/upl_...").
@@ -300,6 +304,65 @@ TEST_F(Tus, OffsetsSurviveARestart) {
   ASSERT_EQ(last->status, 204) << last->body;
   EXPECT_EQ(Json(client_->Get("/api/videos/" + last->get_header_value("Cutroom-Video-Id")))["sha256"],
             Sha256Hex(content));
+}
+
+TEST_F(Tus, ALongPatchIsMadeDurableAlongTheWayWhileItsBodyStillStreams) {
+  // ingest.upload_durable_every_mb is 1 here: points at 1 and 2 MiB.
+  const size_t body = 3 << 20, bulk = (1 << 20) - 4000, piece = 1000, pieces = 8;
+  std::string path = Create(4 << 20);  // this PATCH brings 3 MiB of it
+  std::string head = "PATCH " + path + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                     "Content-Type: application/offset+octet-stream\r\nContent-Length: " + std::to_string(body) +
+                     "\r\n\r\n";
+  int fd = ConnectRaw();
+  ASSERT_GE(fd, 0);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto send_all = [fd](const std::string& bytes) {
+    return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  };
+  ASSERT_TRUE(send_all(head));
+  ASSERT_TRUE(send_all(std::string(bulk, 'x')));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Then small pieces, one at a time, which the server gathers before it
+  // writes them: the first point falls among them and must cover them.
+  for (size_t i = 0; i < pieces; ++i) {
+    ASSERT_TRUE(send_all(std::string(piece, 'x')));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const size_t sent_first = bulk + pieces * piece;
+  // The body pauses: the point is on record while the request is still open.
+  int64_t recorded = 0;
+  for (int i = 0; i < 500 && recorded < (1 << 20); ++i) {
+    auto rows = db_->Query("SELECT \"offset\" AS o FROM uploads", {});
+    ASSERT_OK(rows.status());
+    recorded = rows->Int(0, "o").value_or(0);
+    if (recorded < (1 << 20)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(recorded, 1 << 20);
+  EXPECT_LE(recorded, static_cast<int64_t>(sent_first));
+  EXPECT_EQ(CountRows("upload_chunks"), 1);
+  // Whatever is recorded is in the part file, so a crash now resumes there.
+  EXPECT_GE(std::filesystem::file_size(PartFile(path)), static_cast<uintmax_t>(recorded));
+
+  const std::string rest(body - sent_first, 'y');
+  ASSERT_TRUE(send_all(rest));
+  std::string answer;
+  char buf[2048];
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    answer.append(buf, static_cast<size_t>(n));
+    if (answer.find("\r\n\r\n") != std::string::npos) break;
+  }
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 204", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Upload-Offset: " + std::to_string(body)), std::string::npos) << answer;
+  EXPECT_EQ(Head(path)->get_header_value("Upload-Offset"), std::to_string(body));
+  EXPECT_EQ(CountRows("upload_chunks"), 3);  // the points at 1 and 2 MiB, then the end
+  std::string stored = ReadFile(PartFile(path));
+  ASSERT_EQ(stored.size(), body);
+  EXPECT_EQ(stored, std::string(sent_first, 'x') + rest);
 }
 
 TEST_F(Tus, StoppingTheServerLetsAnInFlightRequestFinish) {
