@@ -136,7 +136,7 @@ const std::vector<ConfigKeySpec>& Config::Registry() {
       {"ingest.upload_expiry_s", ConfigType::kInt, "86400", "",
        "an unfinished resumable upload expires this long after its last chunk"},
       {"ingest.sweep_interval_s", ConfigType::kInt, "60", "", "how often expired uploads are removed"},
-      {"ingest.upload_durable_every_mb", ConfigType::kInt, "64", "",
+      {"ingest.upload_durable_every_mb", ConfigType::kInt, "16", "",
        "inside one long upload request, what has arrived is made durable and recorded every this many MiB "
        "(beside the stream), so a crash loses at most this much of it"},
       {"llm.base_url", ConfigType::kString, "", "", "OpenAI-compatible API base URL; empty turns LLM features off"},

@@ -36,8 +36,13 @@ struct TusOptions {
   uint64_t max_size = 0;      // Tus-Max-Size
   int64_t expiry_ms = 24LL * 3600 * 1000;
   // Inside one long PATCH, the bytes received are made durable and their
-  // offset recorded every this many bytes, beside the stream.
-  uint64_t durable_every = 64ull << 20;
+  // offset recorded every this many bytes, beside the stream. Besides
+  // bounding what a crash loses, this leaves each chunk's final fdatasync
+  // at most this much to flush: a chunked client waits for that flush
+  // before it sends the next chunk, and 64 MiB chunks ran at a median 500
+  // MB/s with 16 MiB here against 348 MB/s with 64 (six alternating runs
+  // of bench/upload's client on the development VM).
+  uint64_t durable_every = 16ull << 20;
 };
 
 struct TusUpload {
