@@ -216,12 +216,12 @@ dd_whole() {
   RUN_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 }
 dd_pieces() {
-  local t0 t1 blocks=$((CHUNK_MIB / 4)) i n
+  local t0 t1 i n
   n=$(((SIZE + CHUNK_MIB * 1048576 - 1) / (CHUNK_MIB * 1048576)))
   sync
   t0=$(now)
   for ((i = 0; i < n; i++)); do
-    dd if="$SRC" of="$WORK/dd.out" bs=4M count="$blocks" skip=$((blocks * i)) seek=$((blocks * i)) \
+    dd if="$SRC" of="$WORK/dd.out" bs=1M count="$CHUNK_MIB" skip=$((CHUNK_MIB * i)) seek=$((CHUNK_MIB * i)) \
       conv=notrunc,fdatasync status=none
   done
   t1=$(now)
