@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <thread>
 #include <fstream>
 #include <functional>
 
+#include "analysis/frames/face_search_pool.h"
 #include "analysis/frames/faces.h"
 #include "analysis/frames/ocr.h"
 #include "analysis/source_media.h"
@@ -498,55 +500,69 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
   opts.width = std::min(kFaceAnalysisWidth, std::max(2, probe->info().display_width));
   probe.reset();
   CUTROOM_ASSIGN_OR_RETURN(auto decoder, media::VideoDecoder::Open(path, opts));
+  // Every sample first (times only), so that searches running on the
+  // pool's threads can write into their sample while this thread decodes.
+  const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
+  std::vector<FrameSample> samples;
+  std::vector<const std::string*> scene_of_sample;
+  {
+    double offset = 0;
+    for (size_t k = 0; k < ranges.size(); ++k) {
+      const TimeRange& r = ranges[k];
+      for (double t = r.start_s; t < r.end_s; t += step) {
+        FrameSample s;
+        s.t_out = offset + (t - r.start_s) / r.speed;
+        s.t_src = t;
+        s.range = k;
+        samples.push_back(std::move(s));
+        scene_of_sample.push_back(probing ? probing->scene_of(k, t) : nullptr);
+      }
+      offset += r.duration_s();
+    }
+  }
   analysis::FaceDetectorOptions face_options;
   face_options.analysis_width = std::max(face_options.analysis_width, opts.width);
-  CUTROOM_ASSIGN_OR_RETURN(auto detector, analysis::FaceDetector::Open(face_options));
-  // Faces of frame in regions (empty: the whole frame) into s.
-  auto detect = [&](const media::VideoFrame& frame, FrameSample& s,
-                    const std::vector<analysis::FaceSearchRegion>& regions = {}) -> Status {
-    CUTROOM_ASSIGN_OR_RETURN(auto faces, regions.empty() ? detector->Detect(frame) : detector->DetectIn(frame, regions));
-    for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
-    s.faces_measured = true;
-    return Status::Ok();
+  // Declared after samples: destroyed first, so no search outlives them.
+  const int threads = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+  CUTROOM_ASSIGN_OR_RETURN(auto searches, analysis::FaceSearchPool::Open(face_options, threads));
+  // Queues the search of sample i's frame in regions (empty: the whole
+  // frame); sample i is the pool's until the next Wait.
+  auto search = [&](size_t i, media::VideoFrame frame, std::vector<analysis::FaceSearchRegion> regions = {}) {
+    return searches->Submit(std::move(frame), std::move(regions), [&samples, i](std::vector<analysis::FaceBox> faces) {
+      FrameSample& s = samples[i];
+      for (const auto& f : faces) s.boxes.push_back({f.nx, f.ny, f.nwidth, f.nheight});
+      s.faces_measured = true;
+    });
   };
   struct Probes {
     int samples = 0, probes = 0, with_face = 0;
   };
   std::map<std::string, Probes> probes;
-  std::vector<const std::string*> scene_of_sample;
-  const double step = std::max(1.0 / kFaceSampleRate, total / kMaxFaceSamples);
-  std::vector<FrameSample> samples;
-  double offset = 0;
+  std::vector<bool> probed(samples.size());
   // Pass 1: every sample's motion, and faces in the probes.
-  for (size_t k = 0; k < ranges.size(); ++k) {
-    const TimeRange& r = ranges[k];
-    Cells before;
-    for (double t = r.start_s; t < r.end_s; t += step) {
-      CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
-      CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(t));
-      FrameSample s;
-      s.t_out = offset + (t - r.start_s) / r.speed;
-      s.t_src = t;
-      s.range = k;
-      const std::string* scene = probing ? probing->scene_of(k, t) : nullptr;
-      bool search = true;
-      if (scene) {
-        Probes& p = probes[*scene];
-        search = p.samples++ % kProbeEvery == 0;
-        p.probes += search;
-      }
-      if (search) {
-        CUTROOM_RETURN_IF_ERROR(detect(frame, s));
-        if (scene) probes[*scene].with_face += !s.boxes.empty();
-      }
-      Cells now = ShrinkToCells(frame);
-      MeasureMotion(before, now, s);
-      before = std::move(now);
-      ctx.SetProgress(0.02 + 0.09 * std::min(1.0, (s.t_out + step) / std::max(total, 1e-3)));
-      samples.push_back(std::move(s));
-      scene_of_sample.push_back(scene);
+  Cells before;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
+    FrameSample& s = samples[i];
+    CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(s.t_src));
+    if (i == 0 || samples[i - 1].range != s.range) before = Cells{};
+    Cells now = ShrinkToCells(frame);
+    MeasureMotion(before, now, s);
+    before = std::move(now);
+    ctx.SetProgress(0.02 + 0.09 * std::min(1.0, (s.t_out + step) / std::max(total, 1e-3)));
+    const std::string* scene = scene_of_sample[i];
+    bool probe = true;
+    if (scene) {
+      Probes& p = probes[*scene];
+      probe = p.samples++ % kProbeEvery == 0;
+      p.probes += probe;
     }
-    offset += r.duration_s();
+    probed[i] = probe;
+    if (probe) CUTROOM_RETURN_IF_ERROR(search(i, std::move(frame)));
+  }
+  CUTROOM_RETURN_IF_ERROR(searches->Wait());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (probed[i] && scene_of_sample[i]) probes[*scene_of_sample[i]].with_face += !samples[i].boxes.empty();
   }
   // Pass 2: the rest of every scene the probes did not settle as faceless.
   std::vector<size_t> rest;
@@ -565,8 +581,6 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
   // there (FaceDetector::DetectIn, a small share of a full search), the
   // others in full. A face that appears between two probes and is gone by
   // the next is missed; nothing holds the crop on it that briefly anyway.
-  std::vector<bool> probed(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) probed[i] = samples[i].faces_measured;
   auto in_pixels = [](const FaceBox& b, const media::VideoFrame& frame) {
     analysis::FaceBox px;
     px.x = static_cast<int>(std::lround(b.x * frame.width));
@@ -605,13 +619,13 @@ Result<std::vector<FrameSample>> SampleFrames(jobs::JobContext& ctx, const std::
   int near_searches = 0;
   for (size_t n = 0; n < rest.size(); ++n) {
     CUTROOM_RETURN_IF_ERROR(ctx.CheckCancelled());
-    FrameSample& s = samples[rest[n]];
-    CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(s.t_src));
-    const std::vector<analysis::FaceSearchRegion> regions = regions_near(rest[n], frame);
-    CUTROOM_RETURN_IF_ERROR(detect(frame, s, regions));
+    CUTROOM_ASSIGN_OR_RETURN(media::VideoFrame frame, decoder->FrameAt(samples[rest[n]].t_src));
+    std::vector<analysis::FaceSearchRegion> regions = regions_near(rest[n], frame);
     near_searches += !regions.empty();
+    CUTROOM_RETURN_IF_ERROR(search(rest[n], std::move(frame), std::move(regions)));
     ctx.SetProgress(0.11 + 0.04 * static_cast<double>(n + 1) / static_cast<double>(rest.size()));
   }
+  CUTROOM_RETURN_IF_ERROR(searches->Wait());
   const size_t probes_searched = std::count(probed.begin(), probed.end(), true);
   ctx.Log("info", "faces searched in " + std::to_string(probes_searched + rest.size()) + " of " +
                       std::to_string(samples.size()) + " samples (" + std::to_string(near_searches) +

@@ -101,6 +101,13 @@ class ServerFixture : public ::testing::Test {
     int fd = ConnectRaw();
     if (fd < 0) return "";
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return ReadAnswer(fd, timeout_ms);
+  }
+
+  // The answer on a raw connection: its head, and unless head_only its
+  // body as far as Content-Length says (without one, until the server
+  // closes or goes quiet for timeout_ms). Closes fd.
+  static std::string ReadAnswer(int fd, int timeout_ms, bool head_only = false) {
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string out;
@@ -108,13 +115,13 @@ class ServerFixture : public ::testing::Test {
     ssize_t n;
     while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
       out.append(buf, static_cast<size_t>(n));
-      if (out.find("\r\n\r\n") != std::string::npos) {
-        auto cl = out.find("Content-Length: ");
-        auto end = out.find("\r\n\r\n");
-        if (cl != std::string::npos && cl < end) {
-          size_t len = std::strtoul(out.c_str() + cl + 16, nullptr, 10);
-          if (out.size() >= end + 4 + len) break;
-        }
+      const auto end = out.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      if (head_only) break;
+      const auto cl = out.find("Content-Length: ");
+      if (cl != std::string::npos && cl < end) {
+        size_t len = std::strtoul(out.c_str() + cl + 16, nullptr, 10);
+        if (out.size() >= end + 4 + len) break;
       }
     }
     ::close(fd);

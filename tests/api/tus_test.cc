@@ -346,16 +346,7 @@ TEST_F(Tus, ALongPatchIsMadeDurableAlongTheWayWhileItsBodyStillStreams) {
 
   const std::string rest(body - sent_first, 'y');
   ASSERT_TRUE(send_all(rest));
-  std::string answer;
-  char buf[2048];
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-    answer.append(buf, static_cast<size_t>(n));
-    if (answer.find("\r\n\r\n") != std::string::npos) break;
-  }
-  ::close(fd);
+  const std::string answer = ReadAnswer(fd, 10000, true);
   EXPECT_EQ(answer.rfind("HTTP/1.1 204", 0), 0u) << answer;
   EXPECT_NE(answer.find("Upload-Offset: " + std::to_string(body)), std::string::npos) << answer;
   EXPECT_EQ(Head(path)->get_header_value("Upload-Offset"), std::to_string(body));
@@ -378,16 +369,7 @@ TEST_F(Tus, StoppingTheServerLetsAnInFlightRequestFinish) {
   std::thread stopper([this] { StopServer(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::send(fd, std::string(20000, 'b').data(), 20000, MSG_NOSIGNAL);
-  std::string answer;
-  char buf[2048];
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-    answer.append(buf, static_cast<size_t>(n));
-    if (answer.find("\r\n\r\n") != std::string::npos) break;
-  }
-  ::close(fd);
+  const std::string answer = ReadAnswer(fd, 5000, true);
   stopper.join();
   EXPECT_EQ(answer.rfind("HTTP/1.1 204", 0), 0u) << answer;
   EXPECT_NE(answer.find("Upload-Offset: 40000"), std::string::npos) << answer;
