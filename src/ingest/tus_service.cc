@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -39,13 +40,13 @@ Status DiskFull(const Status& st, uint64_t durable) {
 }
 
 // The durable points inside one long PATCH body (every
-// TusOptions::durable_every bytes: fdatasync, then the offset recorded) run on a thread of their own
-// while the body keeps streaming in. Run in line, each stalled the stream
-// for the disk's flush, about 40 ms per 64 MiB on the development VM and a
-// quarter of a 4 GiB single-PATCH upload's time. One point runs at a time:
-// starting the next waits for the one before, which holds the stream back
-// only when the disk is behind. Destruction waits too, so no point outlives
-// the file it syncs.
+// TusOptions::durable_every bytes: fdatasync, then the offset recorded)
+// run on a thread of their own while the body keeps streaming in. Run in
+// line, each stalled the stream for the disk's flush, about 40 ms per
+// 64 MiB on the development VM and a quarter of a 4 GiB single-PATCH
+// upload's time. One point runs at a time: starting the next waits for
+// the one before, which holds the stream back only when the disk is
+// behind. Destruction waits too, so no point outlives the file it syncs.
 class BackgroundDurablePoints {
  public:
   BackgroundDurablePoints() = default;
@@ -55,15 +56,21 @@ class BackgroundDurablePoints {
 
   // Runs point (which makes the bytes up to end durable and records them)
   // on its own thread. Call Wait() first.
-  void Start(std::function<Status()> point, uint64_t end) {
+  void Start(const std::function<Status()>& point, uint64_t end) {
     end_ = end;
-    thread_ = std::thread([this, point = std::move(point)] { status_ = point(); });
+    pending_ = true;
+    try {
+      thread_ = std::thread([this, point] { status_ = point(); });
+    } catch (const std::system_error&) {
+      status_ = point();  // no thread to be had (a process limit): in line
+    }
   }
   // Waits for the point under way, if any; its failure. After an OK, the
   // bytes up to durable_end() are on disk and recorded.
   Status Wait() {
-    if (!thread_.joinable()) return Status::Ok();
-    thread_.join();
+    if (!pending_) return Status::Ok();
+    if (thread_.joinable()) thread_.join();
+    pending_ = false;
     if (status_.ok()) durable_end_ = end_;
     return std::exchange(status_, Status::Ok());
   }
@@ -71,6 +78,7 @@ class BackgroundDurablePoints {
 
  private:
   std::thread thread_;
+  bool pending_ = false;
   Status status_;
   uint64_t end_ = 0;
   uint64_t durable_end_ = 0;

@@ -3,6 +3,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -23,21 +25,23 @@ struct Search {
 
 class FaceSearchPool::Impl {
  public:
-  explicit Impl(std::vector<std::unique_ptr<FaceDetector>> detectors) : max_queued_(kQueuedPerThread * detectors.size()) {
-    for (auto& d : detectors) {
-      threads_.emplace_back([this, detector = std::move(d)] { Run(*detector); });
+  explicit Impl(size_t threads) : max_queued_(kQueuedPerThread * threads) {}
+
+  // A thread for each detector; ResourceExhausted (and none left running)
+  // when the process may not start that many.
+  Status Start(std::vector<std::unique_ptr<FaceDetector>> detectors) {
+    try {
+      for (auto& d : detectors) {
+        threads_.emplace_back([this, detector = std::move(d)] { Run(*detector); });
+      }
+    } catch (const std::system_error& e) {
+      Stop();
+      return Status::ResourceExhausted(std::string("could not start the face search threads: ") + e.what());
     }
+    return Status::Ok();
   }
 
-  ~Impl() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      queue_.clear();
-    }
-    work_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
+  ~Impl() { Stop(); }
 
   Status Submit(Search search) {
     std::unique_lock lock(mu_);
@@ -58,6 +62,17 @@ class FaceSearchPool::Impl {
   int threads() const { return static_cast<int>(threads_.size()); }
 
  private:
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      queue_.clear();
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
   void Run(FaceDetector& detector) {
     while (true) {
       Search search;
@@ -93,7 +108,7 @@ class FaceSearchPool::Impl {
   size_t unfinished_ = 0;  // queued or running
   Status failure_;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;  // last: they start once the rest is ready
+  std::vector<std::thread> threads_;
 };
 
 Result<std::unique_ptr<FaceSearchPool>> FaceSearchPool::Open(const FaceDetectorOptions& options, int threads) {
@@ -106,7 +121,9 @@ Result<std::unique_ptr<FaceSearchPool>> FaceSearchPool::Open(const FaceDetectorO
     CUTROOM_ASSIGN_OR_RETURN(auto d, FaceDetector::Open(options));
     detectors.push_back(std::move(d));
   }
-  return std::unique_ptr<FaceSearchPool>(new FaceSearchPool(std::make_unique<Impl>(std::move(detectors))));
+  auto impl = std::make_unique<Impl>(detectors.size());
+  CUTROOM_RETURN_IF_ERROR(impl->Start(std::move(detectors)));
+  return std::unique_ptr<FaceSearchPool>(new FaceSearchPool(std::move(impl)));
 }
 
 FaceSearchPool::FaceSearchPool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
